@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CustomersConfig(AppConfig):
+    name = "retail.customers"
+    label = "customers"
+    verbose_name = "Customers"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class OrdersConfig(AppConfig):
+    name = "retail.orders"
+    label = "orders"
+    verbose_name = "Orders"
+    default_auto_field = "django.db.models.BigAutoField"
