@@ -1,0 +1,3 @@
+"""Every ``/api/v1/`` route, one include per context that exposes an API."""
+
+urlpatterns: list = []
