@@ -92,6 +92,11 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
 }
+# A request or task that hangs inside a transaction is cut off, releasing its locks (and with
+# them any idempotency key it held) well within the contract's 60 s.
+DATABASES["default"]["OPTIONS"] = {
+    "options": "-c idle_in_transaction_session_timeout=30000 -c statement_timeout=30000"
+}
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_rastro")}
 
 CACHES = {
@@ -137,9 +142,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
+# --- Event kernel ------------------------------------------------------------------
+IDEMPOTENCY_KEY_TTL_S = int(os.environ.get("IDEMPOTENCY_KEY_TTL_S", 24 * 3600))
+OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", 500))
+OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
+OUTBOX_RETRY_BASE_S = float(os.environ.get("OUTBOX_RETRY_BASE_S", 1.0))
+OUTBOX_RETRY_CAP_S = float(os.environ.get("OUTBOX_RETRY_CAP_S", 300.0))
+OUTBOX_SWEEP_INTERVAL_S = float(os.environ.get("OUTBOX_SWEEP_INTERVAL_S", 2.0))
+
 # --- Celery (see config/celery.py for why each setting is what it is) -------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
+CELERY_BEAT_SCHEDULE = {
+    "outbox-relay-sweep": {
+        "task": "platform.relay_sweep",
+        "schedule": OUTBOX_SWEEP_INTERVAL_S,
+        "options": {"expires": OUTBOX_SWEEP_INTERVAL_S * 5},
+    },
+    "idempotency-keys-expire": {"task": "platform.idempotency_keys_expire", "schedule": 3600.0},
+}
 
 # --- Logging: structlog, one JSON object per line, carrying the request id --------
 structlog.configure(

@@ -2,13 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from retail.platform import health
+from retail.platform import health, metrics
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
-    path("", include("django_prometheus.urls")),  # /metrics
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/", include("config.api_v1")),
     path("webhooks/", include("config.webhooks")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,0 +1,197 @@
+"""The outbox relay: claims pending events and applies them to their consumers.
+
+Correctness rests on three rules, none of them on a high-water mark:
+- rows are claimed with ``FOR UPDATE SKIP LOCKED``, so any number of relays can run at once
+  and a row committed late (a lower ``seq`` than rows already delivered) is still claimed;
+- only the oldest pending event of each aggregate is claimable, so one aggregate's events
+  are applied in order whatever the number of relays (writers lock the aggregate row before
+  emitting, so ``seq`` order is commit order within one aggregate);
+- each consumer's receipt is written with its effect, so redelivery after a crash is a no-op.
+
+A batch is applied in one transaction (fast path). If any handler raises, the batch is rolled
+back to a savepoint and re-applied event by event, each in its own savepoint, so one poison
+event delays only its own aggregate; it is retried with exponential backoff and jitter and
+dead-lettered after ``OUTBOX_MAX_ATTEMPTS``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from retail.platform import metrics
+from retail.platform.events import event_from_payload
+from retail.platform.inbox import EventContext, consumers_of
+from retail.platform.models import OutboxMessage
+
+log = structlog.get_logger(__name__)
+
+_TABLE = OutboxMessage._meta.db_table
+_CLAIM_SQL = f"""
+    SELECT o.seq, o.event_id, o.event_type, o.version, o.payload, o.occurred_at,
+           o.attempts, o.request_id
+    FROM {_TABLE} o
+    WHERE o.status = 'pending' AND o.available_at <= %s
+      AND NOT EXISTS (
+          SELECT 1 FROM {_TABLE} older
+          WHERE older.status = 'pending'
+            AND older.aggregate_type = o.aggregate_type
+            AND older.aggregate_id = o.aggregate_id
+            AND older.seq < o.seq)
+    ORDER BY o.seq
+    LIMIT %s
+    FOR UPDATE OF o SKIP LOCKED
+"""  # noqa: S608 - the table name is ours, values are parameters
+_RECEIPT_SQL = """
+    INSERT INTO platform_inbox_receipt (consumer, event_id, handled_at)
+    SELECT consumer, event_id, now() FROM unnest(%s::text[], %s::uuid[]) AS r(consumer, event_id)
+    ON CONFLICT (consumer, event_id) DO NOTHING
+    RETURNING consumer, event_id
+"""
+
+
+@dataclass(frozen=True)
+class ClaimedEvent:
+    seq: int
+    event_id: uuid.UUID
+    event_type: str
+    version: int
+    payload: dict[str, Any]
+    occurred_at: datetime
+    attempts: int
+    request_id: str
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    claimed: int
+    delivered: int
+    failed: int
+
+
+def relay_batch(batch_size: int | None = None) -> BatchResult:
+    """Claim up to ``batch_size`` events, apply them, record the outcome. One transaction."""
+    size = batch_size or settings.OUTBOX_BATCH_SIZE
+    with transaction.atomic():
+        claimed = _claim(size)
+        if not claimed:
+            return BatchResult(0, 0, 0)
+        try:
+            with transaction.atomic():
+                _apply(claimed)
+            failures: dict[int, Exception] = {}
+        except Exception:  # noqa: BLE001 - any handler failure: isolate it event by event
+            failures = _apply_one_by_one(claimed)
+        delivered = [event for event in claimed if event.seq not in failures]
+        handled_at = timezone.now()
+        _mark_delivered(delivered, handled_at)
+        for event in claimed:
+            if event.seq in failures:
+                _mark_failed(event, failures[event.seq])
+    metrics.record_delivered(delivered, handled_at)
+    return BatchResult(len(claimed), len(delivered), len(failures))
+
+
+def relay_drain(max_seconds: float = 30.0) -> int:
+    """Apply batches until nothing is claimable (or the time budget is spent). Returns events."""
+    deadline = time.monotonic() + max_seconds
+    total = 0
+    while time.monotonic() < deadline:
+        result = relay_batch()
+        total += result.claimed
+        if result.claimed == 0:
+            break
+    return total
+
+
+def _claim(size: int) -> list[ClaimedEvent]:
+    with connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, [timezone.now(), size])
+        rows = cursor.fetchall()
+    # Django has psycopg hand jsonb over as text (JSONField decodes it); so do we here.
+    return [
+        ClaimedEvent(seq, event_id, event_type, version, json.loads(payload), *rest)
+        for seq, event_id, event_type, version, payload, *rest in rows
+    ]
+
+
+def _apply(events: list[ClaimedEvent]) -> None:
+    pairs = [(consumer, event) for event in events for consumer in consumers_of(event.event_type)]
+    if not pairs:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RECEIPT_SQL,
+            [[consumer.name for consumer, _ in pairs], [event.event_id for _, event in pairs]],
+        )
+        first_time = {(name, event_id) for name, event_id in cursor.fetchall()}
+    for consumer, event in pairs:
+        if (consumer.name, event.event_id) not in first_time:
+            continue  # this consumer already applied this event: a redelivery
+        domain_event = event_from_payload(event.event_type, event.version, event.payload)
+        context = EventContext(
+            event_id=event.event_id,
+            occurred_at=event.occurred_at,
+            attempt=event.attempts + 1,
+            request_id=event.request_id,
+        )
+        consumer.handler(domain_event, context)
+
+
+def _apply_one_by_one(events: list[ClaimedEvent]) -> dict[int, Exception]:
+    failures: dict[int, Exception] = {}
+    for event in events:
+        try:
+            with transaction.atomic():
+                _apply([event])
+        except Exception as error:  # noqa: BLE001 - recorded on the event, retried later
+            failures[event.seq] = error
+    return failures
+
+
+def _mark_delivered(events: list[ClaimedEvent], handled_at: datetime) -> None:
+    if events:
+        OutboxMessage.objects.filter(seq__in=[event.seq for event in events]).update(
+            status=OutboxMessage.Status.DELIVERED,
+            delivered_at=handled_at,
+            attempts=F("attempts") + 1,
+        )
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff with full jitter, capped."""
+    ceiling = min(
+        settings.OUTBOX_RETRY_CAP_S, settings.OUTBOX_RETRY_BASE_S * 2 ** max(attempts - 1, 0)
+    )
+    return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - not crypto
+
+
+def _mark_failed(event: ClaimedEvent, error: Exception) -> None:
+    attempts = event.attempts + 1
+    dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    OutboxMessage.objects.filter(seq=event.seq).update(
+        attempts=attempts,
+        status=OutboxMessage.Status.DEAD if dead else OutboxMessage.Status.PENDING,
+        available_at=timezone.now() + retry_delay(attempts),
+        last_error=f"{type(error).__name__}: {error}"[:2000],
+    )
+    log.warning(
+        "outbox.dead_lettered" if dead else "outbox.delivery_failed",
+        event_id=str(event.event_id),
+        event_type=event.event_type,
+        attempts=attempts,
+        error=repr(error),
+    )
+    if dead:
+        metrics.DEAD_LETTERS.labels(event.event_type).inc()

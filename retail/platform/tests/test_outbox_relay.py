@@ -1,0 +1,160 @@
+"""The outbox and the relay in-process on real PostgreSQL (worker-process faults: tests/kernel)."""
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection, transaction
+
+from retail.platform import outbox
+from retail.platform.models import InboxReceipt, OutboxMessage
+from retail.platform.relay import relay_batch, relay_drain
+from retail.platform.tests.probe import ProbeHappened, effect_table_create, effects
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _effect_table():
+    effect_table_create()
+
+
+def emit_committed(*events):
+    with transaction.atomic():
+        for event in events:
+            outbox.emit(event)
+
+
+def test_emit_outside_a_transaction_is_refused_and_writes_nothing():
+    with pytest.raises(outbox.OutboxOutsideTransaction):
+        outbox.emit(ProbeHappened(aggregate_id="p1"))
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_an_event_rolled_back_with_its_transaction_is_never_delivered():
+    def failing_state_change():
+        with transaction.atomic():
+            outbox.emit(ProbeHappened(aggregate_id="p1"))
+            raise RuntimeError("the state change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_state_change()
+    assert relay_drain() == 0
+    assert effects() == []
+
+
+def test_each_event_is_applied_once_and_redelivery_is_a_no_op():
+    emit_committed(*(ProbeHappened(aggregate_id=f"p{i}", position=i) for i in range(5)))
+    assert relay_drain() == 5
+    assert len(effects()) == 5
+    # Simulate a relay that crashed after applying but before marking: deliver everything again.
+    OutboxMessage.objects.update(status=OutboxMessage.Status.PENDING)
+    assert relay_drain() == 5
+    assert len(effects()) == 5
+    assert InboxReceipt.objects.count() == 5
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"delivered"}
+
+
+def test_payload_round_trips_through_jsonb():
+    emit_committed(ProbeHappened(aggregate_id="p1", position=42))
+    message = OutboxMessage.objects.get()
+    assert message.payload == {
+        "aggregate_id": "p1",
+        "position": 42,
+        "poison": False,
+        "sleep_s": 0.0,
+    }
+    assert (message.event_type, message.version, message.aggregate_type) == (
+        "ProbeHappened",
+        1,
+        "probe",
+    )
+
+
+def test_one_aggregate_is_applied_in_emit_order_even_across_small_batches():
+    emit_committed(*(ProbeHappened(aggregate_id="order-1", position=i) for i in range(7)))
+    emit_committed(*(ProbeHappened(aggregate_id="order-2", position=i) for i in range(7)))
+    while relay_batch(batch_size=3).claimed:
+        pass
+    for aggregate in ("order-1", "order-2"):
+        positions = [position for _, agg, position in effects() if agg == aggregate]
+        assert positions == list(range(7))
+
+
+def test_a_transaction_committing_after_a_later_one_is_still_delivered():
+    """Fault 4: seq is assigned at insert, not at commit; no high-water mark may skip it."""
+    slow_inserted, fast_committed = threading.Event(), threading.Event()
+
+    def slow_writer():
+        with transaction.atomic():
+            outbox.emit(ProbeHappened(aggregate_id="slow", position=1))
+            slow_inserted.set()
+            fast_committed.wait(10)
+        connection.close()
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    slow_inserted.wait(10)
+    emit_committed(ProbeHappened(aggregate_id="fast", position=2))
+    assert relay_drain() == 1  # the slow one is not committed yet: invisible, not skipped forever
+    fast_committed.set()
+    writer.join(10)
+    assert relay_drain() == 1
+    assert sorted(aggregate for _, aggregate, _ in effects()) == ["fast", "slow"]
+    fast_seq, slow_seq = (
+        OutboxMessage.objects.get(aggregate_id=name).seq for name in ("fast", "slow")
+    )
+    assert slow_seq < fast_seq  # the slow transaction really did take the lower seq
+
+
+def test_two_relays_at_once_keep_per_aggregate_order_and_apply_nothing_twice():
+    """Fault 5, in threads with their own connections (tests/kernel does it with processes)."""
+    for aggregate in range(20):
+        emit_committed(
+            *(ProbeHappened(aggregate_id=f"a{aggregate}", position=i) for i in range(10))
+        )
+
+    def relay():
+        while relay_batch(batch_size=7).claimed:
+            pass
+        connection.close()
+
+    relays = [threading.Thread(target=relay) for _ in range(3)]
+    for thread in relays:
+        thread.start()
+    for thread in relays:
+        thread.join(60)
+    applied = effects()
+    assert len(applied) == 200
+    assert max(Counter(event_id for event_id, _, _ in applied).values()) == 1
+    for aggregate in range(20):
+        positions = [position for _, agg, position in applied if agg == f"a{aggregate}"]
+        assert positions == list(range(10))
+
+
+def test_a_poison_event_is_dead_lettered_and_the_others_keep_flowing(settings):
+    """Fault 8."""
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    settings.OUTBOX_RETRY_BASE_S = 0
+    emit_committed(
+        ProbeHappened(aggregate_id="bad", position=0, poison=True),
+        ProbeHappened(aggregate_id="bad", position=1),
+        *(ProbeHappened(aggregate_id=f"good{i}") for i in range(5)),
+    )
+    relay_drain()  # with no backoff, one drain retries the poison until it is dead
+    poison = OutboxMessage.objects.get(aggregate_id="bad", payload__position=0)
+    assert poison.status == "dead"
+    assert poison.attempts == 3
+    assert "poison event" in poison.last_error
+    # the next event of the same aggregate waited for it, then went through
+    assert sorted(agg for _, agg, _ in effects()) == ["bad"] + [f"good{i}" for i in range(5)]
+    assert not InboxReceipt.objects.filter(event_id=poison.event_id).exists()
+
+
+def test_a_failing_event_is_retried_with_backoff_not_before():
+    emit_committed(ProbeHappened(aggregate_id="bad", poison=True))
+    relay_drain()
+    message = OutboxMessage.objects.get()
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert relay_drain() == 0  # not available again before its backoff expires
+    assert OutboxMessage.objects.get().attempts == 1
