@@ -4,10 +4,10 @@ from celery import shared_task
 from django.core.cache import cache
 
 from retail.platform import idempotency, relay
-from retail.platform.outbox import KICK_PENDING_KEY
+from retail.platform.outbox import KICK_PENDING_KEY, RELAY_DRAIN_TASK
 
 
-@shared_task(name="platform.relay_drain")
+@shared_task(name=RELAY_DRAIN_TASK)
 def relay_drain() -> int:
     """Woken after a commit that emitted events; re-armed for the next kick before draining."""
     cache.delete(KICK_PENDING_KEY)
