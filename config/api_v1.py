@@ -1,3 +1,7 @@
 """Every ``/api/v1/`` route, one include per context that exposes an API."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("", include("retail.catalog.api.urls")),
+]

@@ -1,0 +1,70 @@
+"""Back office for channels: keys are shown once when issued, revoked by action, never edited."""
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from retail.channels import services
+from retail.channels.models import ApiKey, Channel, StaffToken, WebhookSecret
+
+
+class _ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "is_active", "created_at")
+    list_filter = ("kind", "is_active")
+    actions = ("issue_api_key", "rotate_webhook_secret")
+
+    @admin.action(description="Issue a new API key (shown once)")
+    def issue_api_key(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
+        for channel in queryset:
+            key = services.api_key_issue(channel=channel)
+            messages.warning(request, f"New API key for {channel.code} (shown once): {key}")
+
+    @admin.action(description="Rotate the webhook secret (old ones stay valid 24 h)")
+    def rotate_webhook_secret(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
+        for partner in queryset.filter(kind=Channel.Kind.MARKETPLACE):
+            secret = services.webhook_secret_rotate(partner=partner)
+            messages.warning(request, f"New webhook secret for {partner.code}: {secret}")
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(_ReadOnlyAdmin):
+    list_display = ("prefix", "channel", "created_at", "revoked_at")
+    list_filter = ("channel", "revoked_at")
+    exclude = ("key_hash",)
+    actions = ("revoke",)
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        revoked = sum(services.api_key_revoke(api_key=api_key) for api_key in queryset)
+        messages.success(request, f"{revoked} key(s) revoked.")
+
+
+@admin.register(StaffToken)
+class StaffTokenAdmin(_ReadOnlyAdmin):
+    list_display = ("prefix", "user", "created_at", "revoked_at")
+    list_filter = ("revoked_at",)
+    exclude = ("token_hash",)
+    actions = ("revoke",)
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[StaffToken]) -> None:
+        revoked = sum(services.staff_token_revoke(staff_token=token) for token in queryset)
+        messages.success(request, f"{revoked} token(s) revoked.")
+
+
+@admin.register(WebhookSecret)
+class WebhookSecretAdmin(_ReadOnlyAdmin):
+    list_display = ("channel", "created_at", "valid_until")
+    exclude = ("secret",)

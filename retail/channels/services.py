@@ -1,0 +1,94 @@
+"""Writes: channels, key and token issuing/revoking, webhook secret rotation."""
+
+from datetime import timedelta
+
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from retail.channels import domain
+from retail.channels.models import ApiKey, Channel, StaffToken, WebhookSecret
+
+WEBHOOK_SECRET_OVERLAP = timedelta(hours=24)
+
+
+def channel_ensure(*, code: str, name: str, kind: str) -> Channel:
+    """Creates the channel once; later calls return it unchanged (seeding is idempotent)."""
+    channel, _ = Channel.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})
+    return channel
+
+
+def api_key_issue(*, channel: Channel) -> str:
+    """A new key for the channel; the plain key is returned once and never stored."""
+    key, prefix = domain.api_key_new(channel.code)
+    ApiKey.objects.create(channel=channel, prefix=prefix, key_hash=domain.secret_hash(key))
+    return key
+
+
+def api_key_revoke(*, api_key: ApiKey) -> bool:
+    """Revokes the key; False when it already was (conditional, so it happens once)."""
+    return bool(
+        ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )
+
+
+def staff_token_issue(*, user: User) -> str:
+    token, prefix = domain.staff_token_new()
+    StaffToken.objects.create(user=user, prefix=prefix, token_hash=domain.secret_hash(token))
+    return token
+
+
+def staff_token_revoke(*, staff_token: StaffToken) -> bool:
+    return bool(
+        StaffToken.objects.filter(pk=staff_token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
+    )
+
+
+def webhook_secret_rotate(*, partner: Channel, overlap: timedelta = WEBHOOK_SECRET_OVERLAP) -> str:
+    """Adds a new secret; the ones valid now stay valid for ``overlap`` more, then lapse."""
+    now = timezone.now()
+    with transaction.atomic():
+        Channel.objects.select_for_update().get(pk=partner.pk)
+        WebhookSecret.objects.filter(channel=partner).filter(
+            Q(valid_until__isnull=True) | Q(valid_until__gt=now + overlap)
+        ).update(valid_until=now + overlap)
+        secret = domain.webhook_secret_new()
+        WebhookSecret.objects.create(channel=partner, secret=secret)
+    return secret
+
+
+def webhook_secret_ensure(*, partner: Channel) -> str:
+    """The partner's newest valid secret, made if it has none (seeding keeps it stable)."""
+    now = timezone.now()
+    with transaction.atomic():
+        Channel.objects.select_for_update().get(pk=partner.pk)
+        current = (
+            WebhookSecret.objects.filter(channel=partner)
+            .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        if current is not None:
+            return current.secret
+        secret = domain.webhook_secret_new()
+        WebhookSecret.objects.create(channel=partner, secret=secret)
+    return secret
+
+
+def staff_user_ensure(*, username: str, password: str, role: str | None) -> User:
+    """A staff user (in the ``role`` group when given) whose password is ``password``."""
+    with transaction.atomic():
+        user, _ = User.objects.get_or_create(username=username)
+        user.is_staff = True
+        user.is_superuser = role is None
+        user.set_password(password)
+        user.save()
+        if role is not None:
+            group, _ = Group.objects.get_or_create(name=role)
+            user.groups.add(group)
+    return user

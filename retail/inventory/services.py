@@ -1,0 +1,148 @@
+"""Writes: receiving stock, reserving it, releasing or committing reservations.
+
+Every write locks the stock rows it changes with ``SELECT … ORDER BY sku FOR UPDATE``,
+so two carts naming the same SKUs in opposite order queue instead of deadlocking, and
+closes a reservation with a conditional UPDATE on its status, so it happens once.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from retail.inventory.models import Reservation, ReservationLine, StockItem, StockMove
+
+
+class OutOfStock(Exception):
+    def __init__(self, skus: list[str]) -> None:
+        super().__init__(f"not enough stock for {', '.join(skus)}")
+        self.skus = skus
+
+
+def _locked_stock(skus: list[str]) -> dict[str, StockItem]:
+    rows = StockItem.objects.select_for_update().filter(sku__in=skus).order_by("sku")
+    return {row.sku: row for row in rows}
+
+
+def _apply(
+    items: dict[str, StockItem],
+    deltas: Mapping[str, tuple[int, int]],
+    reason: str,
+    reference: str,
+) -> None:
+    """Adds ``(delta_on_hand, delta_reserved)`` to locked rows and records one move each."""
+    now = timezone.now()
+    for sku, (delta_on_hand, delta_reserved) in deltas.items():
+        item = items[sku]
+        item.on_hand += delta_on_hand
+        item.reserved += delta_reserved
+        item.updated_at = now
+    StockItem.objects.bulk_update(
+        [items[sku] for sku in deltas], ["on_hand", "reserved", "updated_at"]
+    )
+    StockMove.objects.bulk_create(
+        StockMove(
+            sku=sku,
+            delta_on_hand=delta_on_hand,
+            delta_reserved=delta_reserved,
+            reason=reason,
+            reference=reference,
+            created_at=now,
+        )
+        for sku, (delta_on_hand, delta_reserved) in deltas.items()
+    )
+
+
+def stock_receive(*, sku: str, quantity: int, reference: str) -> StockItem:
+    """Adds goods on hand (creating the SKU's stock row if needed)."""
+    if quantity <= 0:
+        raise ValueError("received quantity must be positive")
+    with transaction.atomic():
+        StockItem.objects.get_or_create(sku=sku)
+        items = _locked_stock([sku])
+        _apply(items, {sku: (quantity, 0)}, StockMove.Reason.RECEIVE, reference)
+    return items[sku]
+
+
+def stock_ensure_available(*, sku: str, at_least: int, reference: str) -> int:
+    """Receives whatever is missing for ``at_least`` units to be available; returns available."""
+    with transaction.atomic():
+        StockItem.objects.get_or_create(sku=sku)
+        items = _locked_stock([sku])
+        missing = at_least - items[sku].available
+        if missing > 0:
+            _apply(items, {sku: (missing, 0)}, StockMove.Reason.RECEIVE, reference)
+    return items[sku].available
+
+
+def reservation_create(
+    *, lines: Mapping[str, int], reference: str, expires_at: datetime
+) -> Reservation:
+    """Reserves every line or nothing; :class:`OutOfStock` names every short SKU."""
+    skus = sorted(lines)
+    if not skus or any(quantity <= 0 for quantity in lines.values()):
+        raise ValueError("a reservation needs positive quantities")
+    with transaction.atomic():
+        items = _locked_stock(skus)
+        short = [sku for sku in skus if sku not in items or items[sku].available < lines[sku]]
+        if short:
+            raise OutOfStock(short)
+        _apply(items, {sku: (0, lines[sku]) for sku in skus}, StockMove.Reason.RESERVE, reference)
+        reservation = Reservation.objects.create(reference=reference, expires_at=expires_at)
+        ReservationLine.objects.bulk_create(
+            ReservationLine(reservation=reservation, sku=sku, quantity=lines[sku]) for sku in skus
+        )
+    return reservation
+
+
+def _reservation_close(
+    *, reference: str, status: str, reason: str, consume: bool, **conditions: object
+) -> bool:
+    """Moves an active reservation to ``status`` once; False if it was not active."""
+    with transaction.atomic():
+        closed = Reservation.objects.filter(
+            reference=reference, status=Reservation.Status.ACTIVE, **conditions
+        ).update(status=status, closed_at=timezone.now())
+        if not closed:
+            return False
+        lines = dict(
+            ReservationLine.objects.filter(reservation__reference=reference).values_list(
+                "sku", "quantity"
+            )
+        )
+        items = _locked_stock(sorted(lines))
+        deltas = {sku: (-quantity if consume else 0, -quantity) for sku, quantity in lines.items()}
+        _apply(items, deltas, reason, reference)
+    return True
+
+
+def reservation_release(*, reference: str) -> bool:
+    """Gives the reserved units back (order cancelled or payment failed)."""
+    return _reservation_close(
+        reference=reference,
+        status=Reservation.Status.RELEASED,
+        reason=StockMove.Reason.RELEASE,
+        consume=False,
+    )
+
+
+def reservation_expire(*, reference: str, now: datetime) -> bool:
+    """Gives the reserved units back because the deadline passed (False if it has not)."""
+    return _reservation_close(
+        reference=reference,
+        status=Reservation.Status.EXPIRED,
+        reason=StockMove.Reason.EXPIRE,
+        consume=False,
+        expires_at__lte=now,
+    )
+
+
+def reservation_commit(*, reference: str) -> bool:
+    """The order is paid: the reserved units leave the stock (on hand and reserved)."""
+    return _reservation_close(
+        reference=reference,
+        status=Reservation.Status.COMMITTED,
+        reason=StockMove.Reason.COMMIT,
+        consume=True,
+    )
