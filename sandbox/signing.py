@@ -1,4 +1,4 @@
-"""Standard Webhooks 1.0 signing, as the PSP and the marketplace partner do it.
+"""Standard Webhooks 1.0 sending, as the PSP and the marketplace partner do it.
 
 The signed content is ``"{webhook-id}.{webhook-timestamp}.{raw body}"``; the key is the
 base64-decoded part of a ``whsec_<base64>`` secret; the signature header is ``v1,<base64>``.
@@ -15,6 +15,7 @@ import time
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a format marker, not a secret
 # Public local default, the same as config/settings.py; real deployments set PSP_WEBHOOK_SECRET.
 DEFAULT_PSP_SECRET = "whsec_bG9jYWwtcHNwLXNhbmRib3gtc2VjcmV0LWtleQ=="  # noqa: S105
+RETRYABLE_4XX = frozenset({409, 429})  # "busy with it" and "slow down": try again later
 
 
 def secret_key(secret: str) -> bytes:
@@ -45,3 +46,11 @@ def signed_headers(secret: str, webhook_id: str, body: bytes) -> dict[str, str]:
 def new_message_id() -> str:
     """A fresh ``webhook-id`` for a new message (redeliveries reuse the old one)."""
     return "msg_" + secrets.token_hex(12)
+
+
+def is_final(status: int | None) -> bool:
+    """Stop delivering? 2xx is done and a 4xx the receiver's final word, except 409 and 429;
+    5xx and no answer at all (``None``) are retried."""
+    if status is None:
+        return False
+    return 200 <= status < 300 or (400 <= status < 500 and status not in RETRYABLE_4XX)

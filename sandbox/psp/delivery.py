@@ -13,12 +13,11 @@ from functools import partial
 
 import httpx
 
-from sandbox.signing import signed_headers
+from sandbox.signing import is_final, signed_headers
 
 log = logging.getLogger("sandbox.psp")
 
 RETRY_DELAYS = (1.0, 2.0, 5.0, 10.0, 20.0, 30.0)  # seven attempts over about a minute
-RETRYABLE_4XX = frozenset({409, 429})
 STORM_COPIES = 3
 STORM_MAX_DELAY = 2.0
 STORM_HELD_BACK = 0.3  # in a storm the last event's first copy overtakes all earlier events
@@ -33,13 +32,6 @@ class Webhook:
     @property
     def type(self) -> str:
         return str(json.loads(self.body)["type"])
-
-
-def is_final(status: int | None) -> bool:
-    """2xx is done; a 4xx is the receiver's final word, except 409 and 429."""
-    if status is None:
-        return False
-    return 200 <= status < 300 or (400 <= status < 500 and status not in RETRYABLE_4XX)
 
 
 class Courier:
