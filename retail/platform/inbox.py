@@ -36,6 +36,7 @@ class Consumer:
 
 
 _CONSUMERS: dict[str, list[Consumer]] = defaultdict(list)
+_EVERY_EVENT = "*"
 
 
 def handles(
@@ -46,21 +47,41 @@ def handles(
     def register(
         handler: Callable[[E, EventContext], None],
     ) -> Callable[[E, EventContext], None]:
-        registered = _CONSUMERS[event_class.event_type]
-        if any(existing.name == consumer for existing in registered):
-            raise ValueError(f"consumer {consumer} already handles {event_class.event_type}")
-        registered.append(Consumer(consumer, handler))
+        _register(event_class.event_type, Consumer(consumer, handler))
         return handler
 
     return register
 
 
+def handles_every_event(
+    *, consumer: str
+) -> Callable[
+    [Callable[[DomainEvent, EventContext], None]], Callable[[DomainEvent, EventContext], None]
+]:
+    """Register the decorated function as consumer of every event type (e.g. the audit trail)."""
+
+    def register(
+        handler: Callable[[DomainEvent, EventContext], None],
+    ) -> Callable[[DomainEvent, EventContext], None]:
+        _register(_EVERY_EVENT, Consumer(consumer, handler))
+        return handler
+
+    return register
+
+
+def _register(event_type: str, new: Consumer) -> None:
+    registered = _CONSUMERS[event_type]
+    if any(existing.name == new.name for existing in registered):
+        raise ValueError(f"consumer {new.name} already handles {event_type}")
+    registered.append(new)
+
+
 def consumers_of(event_type: str) -> list[Consumer]:
-    return list(_CONSUMERS.get(event_type, ()))
+    return [*_CONSUMERS.get(event_type, ()), *_CONSUMERS.get(_EVERY_EVENT, ())]
 
 
-def unregister(event_class: type[DomainEvent], consumer: str) -> None:
-    """Remove one consumer (tests register throw-away consumers and clean up after)."""
-    _CONSUMERS[event_class.event_type] = [
-        existing for existing in _CONSUMERS[event_class.event_type] if existing.name != consumer
+def unregister_every_event(*, consumer: str) -> None:
+    """Remove a consumer of every event (tests register throw-away ones and clean up after)."""
+    _CONSUMERS[_EVERY_EVENT] = [
+        existing for existing in _CONSUMERS[_EVERY_EVENT] if existing.name != consumer
     ]

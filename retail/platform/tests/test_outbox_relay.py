@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from django.db import connection, transaction
 
-from retail.platform import outbox
+from retail.platform import inbox, outbox
 from retail.platform.models import InboxReceipt, OutboxMessage
 from retail.platform.relay import relay_batch, relay_drain
 from retail.platform.tests.probe import ProbeHappened, effect_table_create, effects
@@ -158,3 +158,22 @@ def test_a_failing_event_is_retried_with_backoff_not_before():
     assert (message.status, message.attempts) == ("pending", 1)
     assert relay_drain() == 0  # not available again before its backoff expires
     assert OutboxMessage.objects.get().attempts == 1
+
+
+def test_a_consumer_of_every_event_sees_each_event_once_beside_the_typed_consumer():
+    seen = []
+
+    @inbox.handles_every_event(consumer="tests.every_event_probe")
+    def record(event, context):
+        seen.append((event.event_type, context.event_id))
+
+    try:
+        emit_committed(ProbeHappened(aggregate_id="p1"), ProbeHappened(aggregate_id="p2"))
+        relay_drain()
+        OutboxMessage.objects.update(status=OutboxMessage.Status.PENDING)
+        relay_drain()
+    finally:
+        inbox.unregister_every_event(consumer="tests.every_event_probe")
+    assert len(seen) == 2
+    assert {event_type for event_type, _ in seen} == {"ProbeHappened"}
+    assert len(effects()) == 2
