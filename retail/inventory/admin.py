@@ -1,0 +1,39 @@
+"""Back office for inventory: read-only views of stock, reservations and moves."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from retail.inventory.models import Reservation, StockItem, StockMove
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(StockItem)
+class StockItemAdmin(ReadOnlyAdmin):
+    list_display = ("sku", "on_hand", "reserved", "updated_at")
+    search_fields = ("sku",)
+
+
+@admin.register(Reservation)
+class ReservationAdmin(ReadOnlyAdmin):
+    list_display = ("reference", "status", "expires_at", "created_at", "closed_at")
+    list_filter = ("status",)
+    search_fields = ("reference",)
+
+
+@admin.register(StockMove)
+class StockMoveAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "sku", "delta_on_hand", "delta_reserved", "reason", "reference")
+    list_filter = ("reason",)
+    search_fields = ("sku", "reference")
