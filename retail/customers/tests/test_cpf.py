@@ -4,16 +4,26 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from retail.customers.domain import InvalidCpf, _check_digit, cpf_mask, cpf_normalize
+from retail.customers.domain import InvalidCpf, cpf_mask, cpf_normalize
 
 nine_digits = st.text(alphabet="0123456789", min_size=9, max_size=9).filter(
     lambda digits: len(set(digits)) > 1
 )
 
 
+def reference_check_digit(digits: str) -> int:
+    """The Receita Federal formulation, written independently of the code under test."""
+    total = sum(
+        int(digit) * weight
+        for digit, weight in zip(digits, range(len(digits) + 1, 1, -1), strict=True)
+    )
+    remainder = total % 11
+    return 0 if remainder < 2 else 11 - remainder
+
+
 def with_check_digits(nine: str) -> str:
-    ten = nine + str(_check_digit(nine))
-    return ten + str(_check_digit(ten))
+    ten = nine + str(reference_check_digit(nine))
+    return ten + str(reference_check_digit(ten))
 
 
 def formatted(digits: str) -> str:
@@ -33,12 +43,22 @@ def test_every_cpf_with_right_check_digits_is_accepted_in_both_spellings(nine):
     assert cpf_normalize(formatted(digits)) == digits
 
 
-@given(nine_digits, st.integers(0, 10), st.integers(1, 9))
-def test_changing_any_one_digit_is_refused(nine, position, change):
+@given(nine_digits, st.integers(9, 10), st.integers(1, 9))
+def test_a_wrong_check_digit_is_refused(nine, position, change):
     digits = with_check_digits(nine)
     wrong = digits[:position] + str((int(digits[position]) + change) % 10) + digits[position + 1 :]
     with pytest.raises(InvalidCpf):
         cpf_normalize(wrong)
+
+
+@given(st.text(alphabet="0123456789", min_size=11, max_size=11))
+def test_any_eleven_digits_are_accepted_exactly_when_the_reference_says_valid(digits):
+    valid = len(set(digits)) > 1 and with_check_digits(digits[:9]) == digits
+    if valid:
+        assert cpf_normalize(digits) == digits
+    else:
+        with pytest.raises(InvalidCpf):
+            cpf_normalize(digits)
 
 
 @pytest.mark.parametrize(
