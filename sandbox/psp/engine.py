@@ -71,7 +71,7 @@ class Engine:
         payment_id = body.get("payment_id")
         with self.store.lock:
             if isinstance(payment_id, str):  # every request counts, rejected ones included
-                self.store.requests[payment_id] = self.store.requests.get(payment_id, 0) + 1
+                self.store.put("requests", payment_id, self.store.requests.get(payment_id, 0) + 1)
             attempt = self.store.requests.get(str(payment_id), 0)
             reply = self._request(
                 key, "/payments", body, PAYMENT_SCHEMA, lambda: self._new_payment(body, attempt)
@@ -122,11 +122,11 @@ class Engine:
             return Reply(stored["status"], stored["body"], {"idempotent-replayed": "true"})
         reply = effect()
         if reply.status < 500:
-            self.store.keys[key] = {
-                "fingerprint": fingerprint,
-                "status": reply.status,
-                "body": reply.body,
-            }
+            self.store.put(
+                "keys",
+                key,
+                {"fingerprint": fingerprint, "status": reply.status, "body": reply.body},
+            )
         return reply
 
     def _new_payment(self, body: dict[str, Any], attempt: int) -> Reply:
@@ -141,7 +141,7 @@ class Engine:
         if body["token"] in FLAKY_TOKENS and attempt <= FLAKY_FAILURES:
             return Reply.problem(503, "psp_unavailable", "try again", retry_after=1)
         reference = _new_reference()
-        self.store.charges[body["payment_id"]] = {
+        charge = {
             "psp_reference": reference,
             "payment_id": body["payment_id"],
             "order_id": body["order_id"],
@@ -151,6 +151,7 @@ class Engine:
             "token": body["token"],
             "callback_url": body["callback_url"],
         }
+        self.store.put("charges", body["payment_id"], charge)
         return Reply(202, {"psp_reference": reference})
 
     def _new_refund(self, body: dict[str, Any]) -> Reply:
@@ -165,7 +166,7 @@ class Engine:
                 psp_reference=existing["psp_reference"],
             )
         reference = _new_reference()
-        self.store.refunds[body["refund_id"]] = {
+        refund = {
             "psp_reference": reference,
             "refund_id": body["refund_id"],
             "payment_id": body["payment_id"],
@@ -173,6 +174,7 @@ class Engine:
             "status": "pending",
             "callback_url": body["callback_url"],
         }
+        self.store.put("refunds", body["refund_id"], refund)
         return Reply(202, {"psp_reference": reference})
 
     # --- reads -------------------------------------------------------------------------------
@@ -225,6 +227,7 @@ class Engine:
                 return
             captured = charge["token"] in CAPTURING_TOKENS
             charge["status"] = "captured" if captured else "declined"
+            self.store.put("charges", payment_id, charge)
             types = ["payment.authorized", "payment.captured"] if captured else ["payment.failed"]
             data = {k: charge[k] for k in ("payment_id", "order_id", "amount", "psp_reference")}
             webhooks = [self._enqueue(charge["callback_url"], t, data) for t in types]
@@ -247,6 +250,8 @@ class Engine:
             if succeeded:
                 charge["refunded"] += refund["amount"]
             refund["status"] = "succeeded" if succeeded else "failed"
+            self.store.put("charges", charge["payment_id"], charge)
+            self.store.put("refunds", refund_id, refund)
             data = {
                 "payment_id": charge["payment_id"],
                 "order_id": charge["order_id"],
@@ -263,13 +268,13 @@ class Engine:
         webhook_id = f"msg_{data['psp_reference']}_{event_type.replace('.', '_')}"
         timestamp = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         body = json.dumps({"type": event_type, "timestamp": timestamp, "data": data})
-        self.store.outbox[webhook_id] = {"url": url, "body": body}
+        self.store.put("outbox", webhook_id, {"url": url, "body": body})
         return Webhook(webhook_id, url, body)
 
     def _delivered(self, webhook_id: str) -> None:
         with self.store.lock:
-            self.store.outbox.pop(webhook_id, None)
-        self.store.commit()
+            self.store.put("outbox", webhook_id, None)
+        self.store.commit(wait=False)  # lost in a crash, it is delivered once more: harmless
 
 
 def _invalid(body: dict[str, Any], schema: dict[str, type]) -> Reply | None:

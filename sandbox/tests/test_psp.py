@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
@@ -248,6 +247,8 @@ def test_records_and_idempotency_survive_a_restart(start_psp, receiver):
     before = psp.charges()
     assert len(before) == 2
     psp.stop()
+    with (psp.data_dir / "psp-journal.jsonl").open("a") as journal:
+        journal.write('["charges", "pay_torn", {"psp_refer')  # a write cut short by a crash
 
     psp.start()
     assert psp.charges() == before
@@ -257,8 +258,8 @@ def test_records_and_idempotency_survive_a_restart(start_psp, receiver):
     assert psp.charge("pay_1")["requests"] == 2
     time.sleep(QUIET)
     assert len(receiver.deliveries) == 3
-    state_files = list(Path(psp.data_dir).iterdir())
-    assert [f.name for f in state_files] == ["psp-state.json"]  # no temp files left behind
+    files = sorted(f.name for f in psp.data_dir.iterdir())
+    assert files == ["psp-journal.jsonl", "psp-state.json"]  # no temp files left behind
 
 
 def test_a_killed_psp_finishes_its_pending_payments_after_restart(start_psp, receiver):
