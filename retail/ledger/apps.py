@@ -6,3 +6,6 @@ class LedgerConfig(AppConfig):
     label = "ledger"
     verbose_name = "Ledger"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from retail.ledger import handlers  # noqa: F401 - registers the consumers
