@@ -153,6 +153,14 @@ OUTBOX_RETRY_BASE_S = float(os.environ.get("OUTBOX_RETRY_BASE_S", 1.0))
 OUTBOX_RETRY_CAP_S = float(os.environ.get("OUTBOX_RETRY_CAP_S", 300.0))
 OUTBOX_SWEEP_INTERVAL_S = float(os.environ.get("OUTBOX_SWEEP_INTERVAL_S", 2.0))
 
+# --- Payments (retail/payments): PSP client, retries, reconciliation -------------------
+PSP_CONNECT_TIMEOUT_S = float(os.environ.get("PSP_CONNECT_TIMEOUT_S", "2"))
+PSP_READ_TIMEOUT_S = float(os.environ.get("PSP_READ_TIMEOUT_S", "10"))
+PSP_RETRY_BASE_S = float(os.environ.get("PSP_RETRY_BASE_S", "1"))  # doubles per retry, cap 60 s
+PSP_MAX_RETRIES = int(os.environ.get("PSP_MAX_RETRIES", "8"))  # then reconciliation takes over
+PAYMENT_RECONCILE_AFTER_S = float(os.environ.get("PAYMENT_RECONCILE_AFTER_S", "60"))
+PAYMENT_ABANDON_AFTER_S = float(os.environ.get("PAYMENT_ABANDON_AFTER_S", "3600"))
+
 # --- Celery (see config/celery.py for why each setting is what it is) -------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
@@ -163,6 +171,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": OUTBOX_SWEEP_INTERVAL_S * 5},
     },
     "idempotency-keys-expire": {"task": "platform.idempotency_keys_expire", "schedule": 3600.0},
+    "payments-stale-reconcile": {
+        "task": "payments.stale_reconcile",
+        "schedule": 30.0,
+        "options": {"expires": 60.0},
+    },
 }
 
 # --- Logging: structlog, one JSON object per line, carrying the request id --------

@@ -1,3 +1,7 @@
 """Every ``/webhooks/`` route (partners and the PSP call these; no other auth than signatures)."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("", include("retail.payments.api.webhook_urls")),
+]
