@@ -4,7 +4,5 @@ from django.urls import include, path
 
 urlpatterns: list = [
     path("", include("retail.catalog.api.urls")),
-    path("", include("retail.orders.api.urls")),
-    path("", include("retail.audit.api.urls")),
     path("", include("retail.ledger.api.urls")),
 ]
