@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any
 
 CURRENCY = "BRL"
 _CODE_PART = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")
@@ -172,43 +172,52 @@ def is_balanced(amounts: Iterable[int]) -> bool:
 # --- Reconciliation with the payments context ---------------------------------------
 
 
-class OrderMoneyMovements(Protocol):
-    """What payments says moved for one order (``retail.payments.public.money_movements()``)."""
-
-    @property
-    def order_id(self) -> str: ...
-    @property
-    def channel(self) -> str: ...  # the sales channel's code; the partner's for partner orders
-    @property
-    def captured(self) -> int: ...  # Σ captured payments
-    @property
-    def refunded(self) -> int: ...  # Σ succeeded refunds
-    @property
-    def partner_settled(self) -> int: ...  # Σ collected by the marketplace partner
-
+MoneyMovements = Mapping[str, Mapping[str, Any]]
+"""``retail.payments.public.money_movements()``: order id → ``{"captured", "refunded",
+"partner_settled"}`` in centavos, and the partner's code as ``"partner"`` for partner orders."""
 
 BalanceKey = tuple[str, str]  # (order id, "" for none; account code)
+ANY_PARTNER_RECEIVABLE = "partner_receivable.*"
 
 
-def expected_balances(movements: Iterable[OrderMoneyMovements]) -> dict[BalanceKey, int]:
-    """Debit-positive balance per (order, account) that the posting rules imply."""
+def expected_balances(movements: MoneyMovements) -> dict[BalanceKey, int]:
+    """Debit-positive balance per (order, account) that the posting rules imply.
+
+    A customer receivable nets to zero per order whatever the channel, so the channel is not
+    needed. Without a ``"partner"`` the order's partner receivables are compared as one account.
+    """
     expected: dict[BalanceKey, int] = defaultdict(int)
-    for order in movements:
+    for order_id, money in movements.items():
         drafts: list[EntryDraft] = []
-        if order.captured:
-            drafts += capture_entries(
-                channel=order.channel, amount=order.captured, currency=CURRENCY
-            )
-        if order.refunded:
-            drafts += refund_entries(amount=order.refunded, currency=CURRENCY)
-        if order.partner_settled:
-            drafts += partner_settlement_entries(
-                partner=order.channel, amount=order.partner_settled, currency=CURRENCY
-            )
+        if captured := money.get("captured", 0):
+            drafts += capture_entries(channel="any", amount=captured, currency=CURRENCY)
+        if refunded := money.get("refunded", 0):
+            drafts += refund_entries(amount=refunded, currency=CURRENCY)
+        if settled := money.get("partner_settled", 0):
+            partner = money.get("partner") or "any"
+            drafts += partner_settlement_entries(partner=partner, amount=settled, currency=CURRENCY)
         for draft in drafts:
             for leg in draft.legs:
-                expected[(order.order_id, leg.account.code)] += leg.amount
-    return dict(expected)
+                expected[(order_id, _comparable(leg.account.code, money))] += leg.amount
+    return {key: amount for key, amount in expected.items() if amount}
+
+
+def comparable_actual(
+    actual: Mapping[BalanceKey, int], movements: MoneyMovements
+) -> dict[BalanceKey, int]:
+    """The ledger's balances keyed like :func:`expected_balances` keys them."""
+    comparable: dict[BalanceKey, int] = defaultdict(int)
+    for (order_id, code), amount in actual.items():
+        comparable[(order_id, _comparable(code, movements.get(order_id, {"partner": "-"})))] += (
+            amount
+        )
+    return dict(comparable)
+
+
+def _comparable(code: str, money: Mapping[str, Any]) -> str:
+    if code.startswith("partner_receivable.") and not money.get("partner"):
+        return ANY_PARTNER_RECEIVABLE
+    return code
 
 
 def reconciliation_differences(

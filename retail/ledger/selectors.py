@@ -1,6 +1,5 @@
 """Reads: balances are always derived from postings (SUM on read), never stored."""
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -9,7 +8,7 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
 from retail.ledger import domain
-from retail.ledger.domain import BalanceKey, OrderMoneyMovements, Side, balance_in_normal_side
+from retail.ledger.domain import BalanceKey, MoneyMovements, Side, balance_in_normal_side
 from retail.ledger.models import Account, JournalEntry, Posting
 
 
@@ -172,12 +171,16 @@ def balances_by_order_and_account() -> dict[BalanceKey, int]:
     return {(order_id, code): total for order_id, code, total in rows if total}
 
 
-def ledger_differences(movements: Iterable[OrderMoneyMovements]) -> list[str]:
+def ledger_differences(movements: MoneyMovements) -> list[str]:
     """Everything wrong with the ledger: unbalanced entries, and every (order, account) whose
     balance is not what the posting rules make of payments' totals (``movements``)."""
     actual = balances_by_order_and_account()
     differences = entries_unbalanced()
     if total := sum(actual.values()):
         differences.append(f"trial balance: debits exceed credits by {total:+d}")
-    expected = domain.expected_balances(movements)
-    return differences + domain.reconciliation_differences(expected, actual)
+    try:
+        expected = domain.expected_balances(movements)
+    except domain.LedgerRejected as error:
+        return [*differences, f"payments reported a total the ledger cannot post: {error}"]
+    comparable = domain.comparable_actual(actual, movements)
+    return differences + domain.reconciliation_differences(expected, comparable)

@@ -2,7 +2,6 @@
 
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
@@ -75,35 +74,21 @@ def check_deferred_constraints() -> None:
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-@dataclass(frozen=True)
-class OrderMoney:
-    """Stand-in for what ``retail.payments.public.money_movements()`` returns per order."""
-
-    order_id: str
-    channel: str
-    captured: int = 0
-    refunded: int = 0
-    partner_settled: int = 0
-
-
-def money_movements_of(events: list[DomainEvent]) -> list[OrderMoney]:
-    """Payments' truth for a set of distinct facts (what the payments context would report)."""
-    totals: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    channels_by_order: dict[str, str] = {}
+def money_movements_of(events: list[DomainEvent], *, with_partner: bool = True) -> dict:
+    """What ``retail.payments.public.money_movements()`` says for these distinct facts."""
+    movements: dict[str, dict] = defaultdict(
+        lambda: {"captured": 0, "refunded": 0, "partner_settled": 0}
+    )
     for event in events:
         if isinstance(event, PaymentCaptured):
-            totals[event.order_id]["captured"] += event.amount
-            channels_by_order[event.order_id] = event.channel
+            movements[event.order_id]["captured"] += event.amount
         elif isinstance(event, RefundSucceeded):
-            totals[event.order_id]["refunded"] += event.amount
-            channels_by_order[event.order_id] = event.channel
+            movements[event.order_id]["refunded"] += event.amount
         elif isinstance(event, PartnerOrderSettled):
-            totals[event.aggregate_id]["partner_settled"] += event.amount
-            channels_by_order[event.aggregate_id] = event.partner
-    return [
-        OrderMoney(order_id=order, channel=channels_by_order[order], **amounts)
-        for order, amounts in totals.items()
-    ]
+            movements[event.aggregate_id]["partner_settled"] += event.amount
+            if with_partner:
+                movements[event.aggregate_id]["partner"] = event.partner
+    return dict(movements)
 
 
 def staff_client(role: str) -> APIClient:

@@ -43,6 +43,17 @@ def journal():
 
 def test_a_capture_posts_the_sale_and_the_psp_collecting_it():
     deliver(captured(channel="app", amount=10_000))
+    posted = OutboxMessage.objects.filter(event_type="JournalEntryPosted").order_by("seq")
+    assert [message.payload["postings"] for message in posted] == [
+        [
+            {"account": "customer_receivable.app", "amount": 10_000},
+            {"account": "sales_revenue", "amount": -10_000},
+        ],
+        [
+            {"account": "psp_clearing", "amount": 10_000},
+            {"account": "customer_receivable.app", "amount": -10_000},
+        ],
+    ]
     assert journal() == [
         ("payment_captured.sale", "customer_receivable.app", 10_000),
         ("payment_captured.sale", "sales_revenue", -10_000),
@@ -111,6 +122,7 @@ def test_the_same_fact_under_a_new_event_id_posts_once():
     deliver(captured(), captured(), refunded(), refunded(), settled(), settled())
     assert OutboxMessage.objects.filter(event_type="PaymentCaptured").count() == 2
     assert JournalEntry.objects.count() == 4
+    assert OutboxMessage.objects.filter(event_type="JournalEntryPosted").count() == 4
     assert balances()["psp_clearing"] == 10_000 - 2_500
 
 

@@ -8,30 +8,19 @@ postings" holds by construction. Events still in the outbox show up as differenc
 ``outbox_status`` shows nothing pending.
 """
 
-import importlib
-from collections.abc import Iterable
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from retail.ledger import selectors
-from retail.ledger.domain import OrderMoneyMovements
+from retail.ledger.domain import MoneyMovements
 from retail.ledger.models import Account, JournalEntry
+from retail.payments import public as payments
 
 
-def payments_money_movements() -> Iterable[OrderMoneyMovements]:
-    """``retail.payments.public.money_movements()``: payments' totals per order (the truth)."""
-    # Looked up at run time: payments is being built alongside (see /work/notes/REQUESTS.md);
-    # once its facade has money_movements this becomes a plain import.
-    try:
-        money_movements = importlib.import_module("retail.payments.public").money_movements
-    except (ImportError, AttributeError) as error:
-        raise CommandError(
-            "retail.payments.public.money_movements() is not available, so the ledger cannot be "
-            "compared with payments"
-        ) from error
-    movements: Iterable[OrderMoneyMovements] = money_movements()
-    return movements
+def payments_money_movements() -> MoneyMovements:
+    """Payments' totals per order: what the ledger must agree with."""
+    return payments.money_movements()
 
 
 class Command(BaseCommand):
