@@ -4,5 +4,6 @@ from django.urls import include, path
 
 urlpatterns: list = [
     path("", include("retail.catalog.api.urls")),
+    path("", include("retail.orders.api.urls")),
     path("", include("retail.ledger.api.urls")),
 ]

@@ -171,6 +171,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": OUTBOX_SWEEP_INTERVAL_S * 5},
     },
     "idempotency-keys-expire": {"task": "platform.idempotency_keys_expire", "schedule": 3600.0},
+    # Unpaid orders past their reservation deadline → payment_failed, stock back (retail/orders).
+    "orders-expire-unpaid": {
+        "task": "orders.expire_unpaid",
+        "schedule": 30.0,
+        "options": {"expires": 30.0},
+    },
     "payments-stale-reconcile": {
         "task": "payments.stale_reconcile",
         "schedule": 30.0,

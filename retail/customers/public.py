@@ -6,7 +6,14 @@ from retail.customers import domain, selectors, services
 from retail.customers.domain import InvalidCpf
 from retail.customers.models import Customer
 
-__all__ = ["CustomerRef", "InvalidCpf", "cpf_normalize", "customer_get", "customer_upsert"]
+__all__ = [
+    "CustomerRef",
+    "InvalidCpf",
+    "cpf_normalize",
+    "customer_cpf_reveal",
+    "customer_get",
+    "customer_upsert",
+]
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,17 @@ def cpf_normalize(raw: object) -> str:
 def customer_upsert(*, name: str, email: str, cpf: str) -> CustomerRef:
     """Same CPF, same customer (one query, in the caller's transaction)."""
     return _ref(services.customer_upsert(name=name, email=email, cpf=cpf))
+
+
+def customer_cpf_reveal(*, customer_id: str, actor: str, reason: str) -> str | None:
+    """The CPF's 11 digits for ``actor`` with a stated ``reason``; the reveal is logged first.
+
+    None for an unknown customer; ValueError without actor or reason.
+    """
+    customer = selectors.customer_get(customer_id)
+    if customer is None:
+        return None
+    return services.customer_reveal_cpf(customer=customer, actor=actor, reason=reason)
 
 
 def customer_get(customer_id: str) -> CustomerRef | None:

@@ -36,6 +36,7 @@ class Reservation(models.Model):
         COMMITTED = "committed"
         RELEASED = "released"
         EXPIRED = "expired"
+        RETURNED = "returned"  # committed, then the order was cancelled: back on hand
 
     reference = models.CharField(max_length=64, unique=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
@@ -82,6 +83,7 @@ class StockMove(models.Model):
         RELEASE = "release"
         EXPIRE = "expire"
         COMMIT = "commit"
+        RETURN = "return"
 
     sku = models.CharField(max_length=64, db_index=True)
     delta_on_hand = models.BigIntegerField(default=0)

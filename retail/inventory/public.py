@@ -14,6 +14,7 @@ __all__ = [
     "expire",
     "release",
     "reserve",
+    "restock",
     "stock_ensure_available",
 ]
 
@@ -44,6 +45,11 @@ def expire(reference: str, *, now: datetime) -> bool:
 def commit(reference: str) -> bool:
     """Paid: the held units leave on-hand stock; True only for the call that did it."""
     return services.reservation_commit(reference=reference)
+
+
+def restock(reference: str) -> bool:
+    """A committed reservation's units come back on hand (a paid order was cancelled)."""
+    return services.reservation_restock(reference=reference)
 
 
 def due_references(*, now: datetime, limit: int = 500) -> list[str]:

@@ -96,6 +96,14 @@ def reservation_create(
     return reservation
 
 
+def _reservation_lines(reference: str) -> dict[str, int]:
+    return dict(
+        ReservationLine.objects.filter(reservation__reference=reference).values_list(
+            "sku", "quantity"
+        )
+    )
+
+
 def _reservation_close(
     *, reference: str, status: str, reason: str, consume: bool, **conditions: object
 ) -> bool:
@@ -106,11 +114,7 @@ def _reservation_close(
         ).update(status=status, closed_at=timezone.now())
         if not closed:
             return False
-        lines = dict(
-            ReservationLine.objects.filter(reservation__reference=reference).values_list(
-                "sku", "quantity"
-            )
-        )
+        lines = _reservation_lines(reference)
         items = _locked_stock(sorted(lines))
         deltas = {sku: (-quantity if consume else 0, -quantity) for sku, quantity in lines.items()}
         _apply(items, deltas, reason, reference)
@@ -136,6 +140,21 @@ def reservation_expire(*, reference: str, now: datetime) -> bool:
         consume=False,
         expires_at__lte=now,
     )
+
+
+def reservation_restock(*, reference: str) -> bool:
+    """A committed (sold) reservation's units come back on hand: the order was cancelled."""
+    with transaction.atomic():
+        returned = Reservation.objects.filter(
+            reference=reference, status=Reservation.Status.COMMITTED
+        ).update(status=Reservation.Status.RETURNED, closed_at=timezone.now())
+        if not returned:
+            return False
+        lines = _reservation_lines(reference)
+        items = _locked_stock(sorted(lines))
+        deltas = {sku: (quantity, 0) for sku, quantity in lines.items()}
+        _apply(items, deltas, StockMove.Reason.RETURN, reference)
+    return True
 
 
 def reservation_commit(*, reference: str) -> bool:

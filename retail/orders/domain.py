@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 MAX_LINES = 100
@@ -105,11 +106,6 @@ def plan(current: Status, target: Status) -> Outcome:
     raise InvalidTransition(current, target)
 
 
-def can_cancel(current: Status) -> bool:
-    """Cancellable until shipped (and a cancelled order stays cancelled, idempotently)."""
-    return current in (Status.PENDING_PAYMENT, Status.PAID, Status.CANCELLED)
-
-
 def status_after_refund(*, refunded: int, captured: int) -> Status:
     return Status.REFUNDED if refunded >= captured else Status.PARTIALLY_REFUNDED
 
@@ -144,6 +140,11 @@ def merge_lines(lines: Iterable[tuple[str, int]]) -> dict[str, int]:
 
 def order_total(lines: Iterable[PricedLine]) -> int:
     return sum(line.total for line in lines)
+
+
+def retain_until(operation_day: date) -> date:
+    """10 years from 1 January of the year after the operation (Circular 3.978, art. 67)."""
+    return date(operation_day.year + 11, 1, 1)
 
 
 def order_number(year: int, sequence: int) -> str:

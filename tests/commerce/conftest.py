@@ -47,3 +47,54 @@ def problem(response, status: int, code: str) -> dict:
     body = json.loads(response.content)
     assert body["code"] == code, body
     return body
+
+
+VALID_CPF = "123.456.789-09"
+
+
+def order_body(*lines: tuple[str, int], **overrides) -> dict:
+    """A valid POST /api/v1/orders/ body for the given (sku, quantity) lines."""
+    body = {
+        "customer": {"name": "Ana Souza", "email": "ana@example.com", "cpf": VALID_CPF},
+        "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines],
+        "payment": {"method": "card", "token": "tok_ok"},
+        "shipping_address": {
+            "street": "Rua Augusta",
+            "number": "1500",
+            "city": "São Paulo",
+            "state": "SP",
+            "postal_code": "01304-001",
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+def place(client, body: dict, key: str = "key-1"):
+    return client.post("/api/v1/orders/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+
+
+def emit(event) -> None:
+    """Put an event in the outbox as its producer would (inside a transaction)."""
+    from django.db import transaction
+
+    from retail.platform import outbox
+
+    with transaction.atomic():
+        outbox.emit(event)
+
+
+def deliver() -> int:
+    """Run the relay until the outbox is drained, as the workers would."""
+    from retail.platform.relay import relay_drain
+
+    return relay_drain(max_seconds=10)
+
+
+def outbox_events(event_type: str, aggregate_id: str | None = None) -> list[dict]:
+    from retail.platform.models import OutboxMessage
+
+    messages = OutboxMessage.objects.filter(event_type=event_type)
+    if aggregate_id is not None:
+        messages = messages.filter(aggregate_id=aggregate_id)
+    return [message.payload for message in messages.order_by("seq")]

@@ -123,3 +123,15 @@ def test_the_admin_reveal_needs_a_reason_and_logs_the_staff_user(admin_client, a
 
     assert "12345678909" in response.content.decode()
     assert PiiAccessLog.objects.get().actor == f"user:{admin_user.pk}:admin"
+
+
+@pytest.mark.django_db
+def test_the_public_reveal_by_id_logs_and_knows_unknown_customers():
+    from retail.customers import public
+
+    customer = public.customer_upsert(name="Ana", email="ana@example.com", cpf=CPF)
+    assert public.customer_cpf_reveal(
+        customer_id=customer.id, actor="coaf_export", reason="case 7"
+    ) == ("12345678909")
+    assert public.customer_cpf_reveal(customer_id="cus_nope", actor="x", reason="y") is None
+    assert PiiAccessLog.objects.get().actor == "coaf_export"

@@ -104,3 +104,17 @@ def test_the_database_refuses_impossible_counters(on_hand, reserved):
     StockItemFactory(sku="A", on_hand=10, reserved=0)
     with pytest.raises(IntegrityError), transaction.atomic():
         StockItem.objects.filter(sku="A").update(on_hand=on_hand, reserved=reserved)
+
+
+def test_restock_brings_sold_units_back_once_and_only_for_committed_reservations():
+    stock("A", 10)
+    inventory.reserve({"A": 4}, "ord_1", expires_at=LATER)
+    assert inventory.restock("ord_1") is False  # still only reserved
+    inventory.commit("ord_1")
+
+    assert inventory.restock("ord_1") is True
+    assert inventory.restock("ord_1") is False
+    assert inventory.release("ord_1") is False
+
+    assert counters("A") == (10, 0)
+    assert_moves_explain_counters()

@@ -1,0 +1,68 @@
+"""Input of ``POST /api/v1/orders/``: strict JSON types, bounded sizes, clean text."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from retail.orders.domain import MAX_LINES, MAX_QUANTITY
+
+
+def _encodable(value: str) -> None:
+    """Lone surrogates (legal in JSON, not in UTF-8) would fail in the database: refuse here."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise serializers.ValidationError("Text must be valid Unicode.") from error
+
+
+class TextField(serializers.CharField):
+    """A string, never a number or a boolean turned into one; NUL and surrogates refused."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(_encodable)
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON integer: no strings, floats or booleans."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if type(data) is not int:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class CustomerInput(serializers.Serializer):
+    name = TextField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    cpf = TextField(max_length=14)
+
+
+class LineInput(serializers.Serializer):
+    sku = TextField(max_length=64)
+    quantity = StrictIntegerField(min_value=1, max_value=MAX_QUANTITY)
+
+
+class PaymentInput(serializers.Serializer):
+    method = serializers.ChoiceField(choices=["card", "pix"])
+    token = TextField(max_length=200)
+
+
+class ShippingAddressInput(serializers.Serializer):
+    street = TextField(max_length=200)
+    number = TextField(max_length=20)
+    city = TextField(max_length=100)
+    state = TextField(max_length=50)
+    postal_code = TextField(max_length=20)
+
+
+class OrderInput(serializers.Serializer):
+    customer = CustomerInput()
+    lines = serializers.ListField(child=LineInput(), min_length=1, max_length=MAX_LINES)
+    payment = PaymentInput()
+    shipping_address = ShippingAddressInput()

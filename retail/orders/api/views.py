@@ -1,0 +1,69 @@
+"""Storefront order endpoints: place, read, cancel (CONTRACT.md). POSTs are idempotent."""
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from retail.channels.public import ChannelKeyAuthentication, ChannelPrincipal, IsChannel
+from retail.customers.public import InvalidCpf, cpf_normalize
+from retail.orders import selectors, services
+from retail.orders.api.serializers import OrderInput
+from retail.platform.idempotency import idempotent
+from retail.platform.problems import Problem
+
+
+class ChannelView(APIView):
+    authentication_classes = [ChannelKeyAuthentication]
+    permission_classes = [IsChannel]
+
+    def channel(self, request: Request) -> ChannelPrincipal:
+        return request.user  # type: ignore[return-value]
+
+
+class OrderCreateView(ChannelView):
+    @idempotent
+    def post(self, request: Request) -> Response:
+        payload = OrderInput(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data: dict[str, Any] = payload.validated_data
+        try:
+            cpf_normalize(data["customer"]["cpf"])
+        except InvalidCpf as error:
+            raise Problem(422, "invalid_cpf", str(error)) from error
+        order, _ = services.order_place(
+            services.Checkout(
+                channel=self.channel(request).code,
+                customer_name=data["customer"]["name"],
+                customer_email=data["customer"]["email"],
+                customer_cpf=data["customer"]["cpf"],
+                lines=[(line["sku"], line["quantity"]) for line in data["lines"]],
+                payment_method=data["payment"]["method"],
+                payment_token=data["payment"]["token"],
+                shipping_address=dict(data["shipping_address"]),
+                client_ip=request.META.get("REMOTE_ADDR", ""),
+            )
+        )
+        return Response(
+            selectors.order_document(order),
+            status=201,
+            headers={"Location": f"/api/v1/orders/{order.pk}/"},
+        )
+
+
+class OrderDetailView(ChannelView):
+    def get(self, request: Request, order_id: str) -> Response:
+        order = selectors.order_get_for_channel(
+            channel_code=self.channel(request).code, order_id=order_id
+        )
+        if order is None:
+            raise Problem(404, "not_found", "No such order.")
+        return Response(selectors.order_document(order))
+
+
+class OrderCancelView(ChannelView):
+    @idempotent
+    def post(self, request: Request, order_id: str) -> Response:
+        order = services.order_cancel(channel_code=self.channel(request).code, order_id=order_id)
+        return Response(selectors.order_document(order))
