@@ -21,6 +21,7 @@ db: $(INSTALLED) services
 run: db
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py route_set --defaults
 	@echo "Rastro:      http://127.0.0.1:8000/  (API docs /api/docs/, admin /admin/, metrics /metrics)"
 	@echo "Legacy:      http://127.0.0.1:8090/legacy/    PSP sandbox: http://127.0.0.1:8091/charges"
 	@echo "Ctrl-C stops every process."

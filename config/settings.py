@@ -59,7 +59,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "retail.platform.middleware.RequestIdMiddleware",
-    "strangler.middleware.ServedByMiddleware",
+    "strangler.middleware.StranglerMiddleware",
     "retail.platform.middleware.PayloadLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -152,6 +152,33 @@ OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
 OUTBOX_RETRY_BASE_S = float(os.environ.get("OUTBOX_RETRY_BASE_S", 1.0))
 OUTBOX_RETRY_CAP_S = float(os.environ.get("OUTBOX_RETRY_CAP_S", 300.0))
 OUTBOX_SWEEP_INTERVAL_S = float(os.environ.get("OUTBOX_SWEEP_INTERVAL_S", 2.0))
+
+# --- Strangler routing layer (strangler/, docs/migration.md) -------------------------
+# Off under pytest (conftest.py): tests of the new side need no route table; strangler's
+# own tests switch it on.
+STRANGLER_ENABLED = env_bool("STRANGLER_ENABLED", True)
+# What `manage.py route_set --defaults` applies, and what an empty route table means.
+STRANGLER_DEFAULT_ROUTES = [("/api/v1/", "new"), ("/legacy/", "legacy")]
+# Rastro's own paths, never routed by the table.
+STRANGLER_OPERATIONAL_PREFIXES = [
+    "/admin/",
+    "/api/schema/",
+    "/api/docs/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/webhooks/",
+    "/static/",
+]
+STRANGLER_ROUTE_REFRESH_S = float(os.environ.get("STRANGLER_ROUTE_REFRESH_S", "1.0"))
+STRANGLER_CONNECT_TIMEOUT_S = float(os.environ.get("STRANGLER_CONNECT_TIMEOUT_S", "2"))
+STRANGLER_READ_TIMEOUT_S = float(os.environ.get("STRANGLER_READ_TIMEOUT_S", "20"))
+STRANGLER_RETRIES = int(os.environ.get("STRANGLER_RETRIES", "1"))  # idempotent methods only
+STRANGLER_BREAKER_FAILURES = int(os.environ.get("STRANGLER_BREAKER_FAILURES", "5"))
+STRANGLER_BREAKER_RESET_S = float(os.environ.get("STRANGLER_BREAKER_RESET_S", "10"))
+STRANGLER_SHADOW_WORKERS = int(os.environ.get("STRANGLER_SHADOW_WORKERS", "2"))
+STRANGLER_SHADOW_MAX_PENDING = int(os.environ.get("STRANGLER_SHADOW_MAX_PENDING", "64"))
+STRANGLER_SHADOW_MAX_BODY_BYTES = 1024 * 1024  # larger bodies: statuses compared only
 
 # --- Payments (retail/payments): PSP client, retries, reconciliation -------------------
 PSP_CONNECT_TIMEOUT_S = float(os.environ.get("PSP_CONNECT_TIMEOUT_S", "2"))
