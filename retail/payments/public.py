@@ -26,6 +26,7 @@ def refunds_for_order(order_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def money_movements() -> dict[str, dict[str, int]]:
-    """Per order id: ``{"captured", "refunded", "partner_settled"}`` in centavos (ledger checks)."""
+def money_movements() -> dict[str, dict[str, Any]]:
+    """Per order id: ``{"captured", "refunded", "partner_settled"}`` in centavos, plus
+    ``"partner"`` (its code) for partner orders: what the ledger must agree with."""
     return selectors.money_movements()

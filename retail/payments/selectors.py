@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Sum
 
@@ -57,9 +58,11 @@ def refund_ids_pending_since(before: datetime, limit: int) -> list[str]:
     )
 
 
-def money_movements() -> dict[str, dict[str, int]]:
-    """Per order: centavos captured, refunded (succeeded) and settled by a partner."""
-    movements: dict[str, dict[str, int]] = defaultdict(
+def money_movements() -> dict[str, dict[str, Any]]:
+    """Per order: centavos captured, refunded (succeeded) and settled by a partner, exactly what
+    PaymentCaptured, RefundSucceeded and PartnerOrderSettled were emitted for; partner orders
+    also name their ``"partner"``."""
+    movements: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"captured": 0, "refunded": 0, "partner_settled": 0}
     )
     captured = (
@@ -72,12 +75,12 @@ def money_movements() -> dict[str, dict[str, int]]:
         .values("order_id")
         .annotate(total=Sum("amount"))
     )
-    settled = PartnerOrder.objects.values("order_id").annotate(total=Sum("amount"))
-    for rows, kind in (
-        (captured, "captured"),
-        (refunded, "refunded"),
-        (settled, "partner_settled"),
-    ):
+    for rows, kind in ((captured, "captured"), (refunded, "refunded")):
         for row in rows:
             movements[row["order_id"]][kind] = row["total"]
+    for order_id, partner, amount in PartnerOrder.objects.values_list(
+        "order_id", "partner", "amount"
+    ):
+        movements[order_id]["partner_settled"] = amount
+        movements[order_id]["partner"] = partner
     return dict(movements)

@@ -10,9 +10,9 @@ from django.db import connection
 from django.test import Client
 
 from retail.payments.models import Payment, Refund, UnmatchedWebhook
-from retail.payments.tests.conftest import post_webhook, psp_body
 from retail.payments.tests.factories import PaymentFactory, RefundFactory
 from retail.payments.tests.processes import signed_headers
+from retail.payments.tests.support import post_webhook, psp_body
 from retail.platform.models import OutboxMessage, WebhookReceipt
 
 pytestmark = pytest.mark.django_db
