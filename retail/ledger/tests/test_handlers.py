@@ -198,3 +198,11 @@ def test_three_concurrent_deliveries_of_one_event_post_once():
     assert errors == []
     assert JournalEntry.objects.filter(source_reference=event.aggregate_id).count() == 2
     assert Posting.objects.filter(entry__source_reference=event.aggregate_id).count() == 4
+
+
+def test_posting_a_capture_stays_lean(django_assert_max_num_queries):
+    """Accounts (1); per entry insert, postings, outbox (3 each); one savepoint pair (2)."""
+    handlers.payment_captured_post(captured(channel="pos"), context())  # creates the accounts
+    with django_assert_max_num_queries(9):
+        handlers.payment_captured_post(captured(payment="pay_2", channel="pos"), context())
+    assert JournalEntry.objects.count() == 4
