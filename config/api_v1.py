@@ -6,4 +6,5 @@ urlpatterns: list = [
     path("", include("retail.catalog.api.urls")),
     path("", include("retail.orders.api.urls")),
     path("", include("retail.ledger.api.urls")),
+    path("", include("retail.compliance.api.urls")),
 ]

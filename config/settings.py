@@ -188,6 +188,11 @@ PSP_MAX_RETRIES = int(os.environ.get("PSP_MAX_RETRIES", "8"))  # then reconcilia
 PAYMENT_RECONCILE_AFTER_S = float(os.environ.get("PAYMENT_RECONCILE_AFTER_S", "60"))
 PAYMENT_ABANDON_AFTER_S = float(os.environ.get("PAYMENT_ABANDON_AFTER_S", "3600"))
 
+# --- Compliance (retail/compliance): the reporting institution in SISCOAF communications --
+COMPLIANCE_REPORTER_CNPJ = os.environ.get("COMPLIANCE_REPORTER_CNPJ", "00000000000191")
+COMPLIANCE_REPORTER_NAME = os.environ.get("COMPLIANCE_REPORTER_NAME", "Rastro Varejo Ltda")
+COMPLIANCE_PSP_NAME = os.environ.get("COMPLIANCE_PSP_NAME", "sandbox.psp")
+
 # --- Celery (see config/celery.py for why each setting is what it is) -------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
@@ -203,6 +208,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.expire_unpaid",
         "schedule": 30.0,
         "options": {"expires": 30.0},
+    },
+    "compliance-windowed-rules": {
+        "task": "compliance.windowed_rules_run",
+        "schedule": 900.0,
+        "options": {"expires": 900.0},
     },
     "payments-stale-reconcile": {
         "task": "payments.stale_reconcile",

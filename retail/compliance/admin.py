@@ -1,0 +1,129 @@
+"""Back office for the compliance team only: no other staff (superusers included) sees it.
+
+``compliance`` may edit rules, the PEP list, holidays and record SISCOAF receipts;
+``auditor`` may only look. Records, alerts, cases and decisions are read-only here.
+"""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from retail.compliance import services
+from retail.compliance.models import (
+    Alert,
+    Case,
+    CaseDecision,
+    Communication,
+    Holiday,
+    OperationRecord,
+    PoliticallyExposedPerson,
+    Rule,
+)
+
+EDITORS = frozenset({"compliance"})
+READERS = EDITORS | {"auditor"}
+
+
+def _roles(request: HttpRequest) -> set[str]:
+    user = request.user
+    if not user.is_active or not user.is_staff:
+        return set()
+    return set(user.groups.values_list("name", flat=True))
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return bool(_roles(request) & READERS)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(_roles(request) & READERS)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class _Editable(_ReadOnly):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(_roles(request) & EDITORS)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(_roles(request) & EDITORS)
+
+
+@admin.register(Rule)
+class RuleAdmin(_Editable, SimpleHistoryAdmin):
+    list_display = ["code", "kind", "name", "is_active", "updated_at"]
+    list_filter = ["kind", "is_active"]
+    readonly_fields = ["updated_at"]
+
+
+@admin.register(PoliticallyExposedPerson)
+class PoliticallyExposedPersonAdmin(_Editable, SimpleHistoryAdmin):
+    list_display = ["name", "customer_id", "office", "office_end"]
+    search_fields = ["name", "customer_id"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(_Editable):
+    list_display = ["day", "name"]
+
+
+@admin.register(OperationRecord)
+class OperationRecordAdmin(_ReadOnly):
+    list_display = ["id", "kind", "outcome", "amount", "occurred_at", "channel", "customer_id"]
+    list_filter = ["kind", "outcome", "channel"]
+    search_fields = ["id", "order_id", "payment_id", "customer_id", "psp_reference"]
+
+
+@admin.register(Alert)
+class AlertAdmin(_ReadOnly):
+    list_display = ["id", "rule", "customer_id", "status", "operation_at", "selection_deadline"]
+    list_filter = ["status", "rule"]
+
+
+class AlertInline(admin.TabularInline):
+    model = Alert
+    fields = ["id", "rule", "evidence", "operation_at"]
+    readonly_fields = ["id", "rule", "evidence", "operation_at"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(_ReadOnly):
+    list_display = ["id", "customer_id", "status", "selected_at", "analysis_deadline"]
+    list_filter = ["status"]
+    inlines = [AlertInline]
+
+
+@admin.register(CaseDecision)
+class CaseDecisionAdmin(_ReadOnly):
+    list_display = ["case", "outcome", "decided_by", "decided_at"]
+
+
+@admin.register(Communication)
+class CommunicationAdmin(_ReadOnly):
+    """The receipt number is the one thing compliance records here (through the service)."""
+
+    list_display = ["occurrence_number", "case", "due_date", "sent_at", "receipt_number"]
+    fields = ["case", "occurrence_number", "due_date", "exported_at", "content", "receipt_number"]
+    readonly_fields = ["case", "occurrence_number", "due_date", "exported_at", "content"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return bool(_roles(request) & EDITORS)
+
+    def save_model(self, request: HttpRequest, obj: Communication, form: Any, change: bool) -> None:
+        services.communication_receipt_record(
+            case_id=obj.case_id, receipt_number=form.cleaned_data["receipt_number"]
+        )

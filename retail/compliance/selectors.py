@@ -1,0 +1,150 @@
+"""Reads: operation summaries for the rules, alerts and cases for the API, dossiers."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, NullIf
+
+from retail.compliance import domain
+from retail.compliance.models import (
+    Alert,
+    Case,
+    Holiday,
+    OperationRecord,
+    PoliticallyExposedPerson,
+    Rule,
+)
+
+# A payment or refund event names its order, not its holder: the holder comes from the
+# order's own record, whichever of the two was recorded first (records are never updated).
+_HOLDER_FIELDS = ("customer_id", "email", "client_ip", "instrument", "payment_method")
+
+
+def operations_resolved() -> QuerySet[OperationRecord]:
+    """Operation records with the holder's attributes filled in from their order's record."""
+    order_record = OperationRecord.objects.filter(
+        order_id=OuterRef("order_id"), kind=domain.Kind.ORDER
+    ).order_by("occurred_at")
+    return OperationRecord.objects.annotate(
+        **{
+            f"holder_{name}": Coalesce(
+                NullIf(name, Value("")), Subquery(order_record.values(name)[:1]), Value("")
+            )
+            for name in _HOLDER_FIELDS
+        }
+    )
+
+
+def summary_of(record: OperationRecord) -> domain.OperationSummary:
+    holder = {name: getattr(record, f"holder_{name}") for name in _HOLDER_FIELDS}
+    return domain.OperationSummary(
+        id=record.id,
+        kind=domain.Kind(record.kind),
+        direction=domain.Direction(record.direction),
+        outcome=domain.Outcome(record.outcome),
+        amount=record.amount,
+        occurred_at=record.occurred_at,
+        order_id=record.order_id,
+        **holder,
+    )
+
+
+def operation_summary_get(operation_id: str) -> domain.OperationSummary:
+    return summary_of(operations_resolved().get(pk=operation_id))
+
+
+def operation_summaries_of_order(order_id: str) -> list[domain.OperationSummary]:
+    records = operations_resolved().filter(order_id=order_id).order_by("occurred_at", "id")
+    return [summary_of(record) for record in records]
+
+
+def operation_summaries_since(since: datetime) -> list[domain.OperationSummary]:
+    records = operations_resolved().filter(occurred_at__gte=since).order_by("occurred_at", "id")
+    return [summary_of(record) for record in records]
+
+
+def customer_history(customer_id: str, since: datetime) -> list[domain.OperationSummary]:
+    """The customer's operations since ``since``, their orders' payments and refunds included."""
+    records = _customer_records(customer_id).filter(occurred_at__gte=since)
+    return [summary_of(record) for record in records.order_by("occurred_at", "id")]
+
+
+def _customer_records(customer_id: str) -> QuerySet[OperationRecord]:
+    """The customer's records and those of their orders (recorded before the order was)."""
+    orders = OperationRecord.objects.filter(kind=domain.Kind.ORDER, customer_id=customer_id)
+    return operations_resolved().filter(
+        Q(customer_id=customer_id) | Q(order_id__in=orders.values("order_id"))
+    )
+
+
+def identity_peers(
+    trigger: domain.OperationSummary, attributes: list[str], since: datetime
+) -> dict[str, frozenset[str]]:
+    """Per attribute, the customers whose orders used the trigger's value since ``since``."""
+    peers: dict[str, frozenset[str]] = {}
+    for attribute in attributes:
+        value = getattr(trigger, attribute)
+        if not value:
+            continue
+        customers = (
+            OperationRecord.objects.filter(
+                kind=domain.Kind.ORDER, occurred_at__gte=since, **{attribute: value}
+            )
+            .exclude(customer_id="")
+            .values_list("customer_id", flat=True)
+            .distinct()
+        )
+        peers[attribute] = frozenset(customers)
+    return peers
+
+
+def pep_status(customer_id: str) -> domain.PepStatus | None:
+    """The customer's PEP entry with the latest exposure (None: not on the list)."""
+    entries = PoliticallyExposedPerson.objects.filter(customer_id=customer_id)
+    best = (
+        entries.filter(office_end__isnull=True).first() or entries.order_by("-office_end").first()
+    )
+    if best is None:
+        return None
+    return domain.PepStatus(name=best.name, office=best.office, office_end=best.office_end)
+
+
+def rules_active() -> list[Rule]:
+    return list(Rule.objects.filter(is_active=True).order_by("code"))
+
+
+def rule_version(rule: Rule) -> int:
+    latest = rule.history.order_by("-history_id").values_list("history_id", flat=True).first()
+    return latest or 0
+
+
+def holidays_between(start: date, end: date) -> frozenset[date]:
+    return frozenset(Holiday.objects.filter(day__range=(start, end)).values_list("day", flat=True))
+
+
+def alert_list(status: str | None = None) -> QuerySet[Alert]:
+    alerts = Alert.objects.select_related("rule").prefetch_related("operations")
+    return alerts.filter(status=status) if status else alerts
+
+
+def case_list(status: str | None = None) -> QuerySet[Case]:
+    cases = Case.objects.select_related("decision", "communication").prefetch_related(
+        "alerts__rule"
+    )
+    return cases.filter(status=status) if status else cases
+
+
+def case_get(case_id: str) -> Case | None:
+    return case_list().filter(pk=case_id).first()
+
+
+def case_operations(case: Case) -> list[OperationRecord]:
+    return list(
+        operations_resolved().filter(alert__case=case).distinct().order_by("occurred_at", "id")
+    )
+
+
+def operation_records_of_customer(customer_id: str) -> list[OperationRecord]:
+    return list(_customer_records(customer_id).order_by("occurred_at", "id"))
