@@ -117,3 +117,13 @@ def test_stdout_of_the_real_command_is_exactly_one_json_object():
         check=True,
     )
     assert json.loads(result.stdout)["channels"]["web"]["api_key"].startswith("rk_live_web_")
+
+
+@pytest.mark.django_db
+def test_seeding_routes_the_storefront_api_to_the_new_side():
+    seed()
+    listing = io.StringIO()
+    call_command("route_set", "--list", stdout=listing)
+    rows = [line.split() for line in listing.getvalue().splitlines()]
+    assert any(row[:2] == ["/api/v1/", "new"] for row in rows), listing.getvalue()
+    assert any(row[:2] == ["/legacy/", "legacy"] for row in rows), listing.getvalue()

@@ -8,10 +8,12 @@ exactly one JSON object (CONTRACT.md, Commands).
 import base64
 import hashlib
 import hmac
+import io
 import json
 from typing import Any
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from retail.catalog import public as catalog
@@ -104,6 +106,8 @@ class Command(BaseCommand):
         services.staff_user_ensure(
             username=ADMIN_USERNAME, password=demo_password(ADMIN_USERNAME), role=None
         )
+        # /api/v1/ → new, /legacy/ → legacy (CONTRACT.md); by name: retail never imports strangler.
+        call_command("route_set", "--defaults", "--reason", "seed_demo", stdout=io.StringIO())
         return {
             "channels": channels,
             "partners": partners,
