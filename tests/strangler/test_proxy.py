@@ -139,6 +139,27 @@ def test_paths_without_a_route_go_to_legacy_and_routed_new_paths_stay_in_rastro(
     assert ours["Content-Type"] == "application/problem+json"
 
 
+def test_decisions_and_upstream_failures_are_in_the_metrics(client, settings):
+    read(client.get("/legacy/"))
+    read(client.get("/api/v1/no-such-thing/"))
+    settings.LEGACY_URL = closed_port_url()
+    read(client.post("/legacy/echo"))
+    metrics = read(client.get("/metrics")).decode()
+    assert (
+        'strangler_route_decisions_total{mode="legacy",route="/legacy/",served_by="legacy"}'
+        in metrics
+    )
+    assert 'strangler_route_decisions_total{mode="new",route="/api/v1/",served_by="new"}' in metrics
+    assert (
+        'strangler_request_seconds_bucket{le="0.005",route="/legacy/",served_by="legacy"}'
+        in metrics
+    )
+    assert (
+        f'strangler_upstream_failures_total{{kind="unreachable",upstream="{settings.LEGACY_URL}"}}'
+        in metrics
+    )
+
+
 def test_rastros_own_paths_never_meet_the_table_and_are_stamped_new(client):
     services.route_ensure("/", "legacy", actor=ME, reason="everything else is legacy")
     for path in ("/healthz", "/metrics", "/admin/login/", "/api/schema/"):
