@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
@@ -39,10 +40,23 @@ class ProductCursorPagination(CursorPagination):
         return Response({"results": data, "next": self.get_next_link()})
 
 
+class ProductPageSerializer(serializers.Serializer):
+    results = ProductSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+
+
 class ProductListView(APIView):
     authentication_classes = [ChannelKeyAuthentication]
     permission_classes = [IsChannel]
 
+    @extend_schema(
+        operation_id="product_list",
+        parameters=[
+            OpenApiParameter("cursor", str, description="from the previous page's `next`"),
+            OpenApiParameter("limit", int, description="page size, at most 200 (default 50)"),
+        ],
+        responses={200: ProductPageSerializer},
+    )
     def get(self, request: Request) -> Response:
         channel: ChannelPrincipal = request.user  # type: ignore[assignment]
         paginator = ProductCursorPagination()

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from retail.orders.domain import MAX_LINES, MAX_QUANTITY
+from retail.orders.domain import MAX_LINES, MAX_QUANTITY, Status
 
 
 def _encodable(value: str) -> None:
@@ -66,3 +66,39 @@ class OrderInput(serializers.Serializer):
     lines = serializers.ListField(child=LineInput(), min_length=1, max_length=MAX_LINES)
     payment = PaymentInput()
     shipping_address = ShippingAddressInput()
+
+
+class OrderLineOutput(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.IntegerField(help_text="centavos")
+    total = serializers.IntegerField(help_text="centavos")
+
+
+class PaymentOutput(serializers.Serializer):
+    id = serializers.CharField(help_text="pay_…")
+    status = serializers.ChoiceField(choices=["pending", "authorized", "captured", "failed"])
+    amount = serializers.IntegerField(help_text="centavos")
+    psp_reference = serializers.CharField()
+
+
+class RefundOutput(serializers.Serializer):
+    id = serializers.CharField(help_text="ref_…")
+    status = serializers.ChoiceField(choices=["pending", "succeeded", "failed"])
+    amount = serializers.IntegerField(help_text="centavos")
+
+
+class OrderOutput(serializers.Serializer):
+    """The order document (documentation only: selectors.order_document builds it)."""
+
+    id = serializers.CharField(help_text="ord_…")
+    number = serializers.CharField(help_text="R-YYYY-NNNNNN")
+    status = serializers.ChoiceField(choices=[status.value for status in Status])
+    channel = serializers.CharField()
+    total = serializers.IntegerField(help_text="centavos")
+    currency = serializers.CharField()
+    lines = OrderLineOutput(many=True)
+    payments = PaymentOutput(many=True)
+    refunds = RefundOutput(many=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -9,9 +10,18 @@ from rest_framework.views import APIView
 from retail.channels.public import ChannelKeyAuthentication, ChannelPrincipal, IsChannel
 from retail.customers.public import InvalidCpf, cpf_normalize
 from retail.orders import selectors, services
-from retail.orders.api.serializers import OrderInput
+from retail.orders.api.serializers import OrderInput, OrderOutput
 from retail.platform.idempotency import idempotent
 from retail.platform.problems import Problem
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description="1 to 255 printable ASCII characters; a retry with that key replays the answer.",
+)
+PROBLEM = OpenApiResponse(description="application/problem+json with a stable `code`")
 
 
 class ChannelView(APIView):
@@ -23,6 +33,18 @@ class ChannelView(APIView):
 
 
 class OrderCreateView(ChannelView):
+    @extend_schema(
+        operation_id="order_place",
+        request=OrderInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            201: OrderOutput,
+            **dict.fromkeys([400, 401, 409, 413, 422], PROBLEM),
+        },
+        description="Prices come from the catalog (never the client); stock is reserved "
+        "atomically; unknown SKU → 422 `unknown_sku`, missing stock → 409 `out_of_stock`, "
+        "bad CPF → 422 `invalid_cpf`. Lines naming one SKU twice are merged.",
+    )
     @idempotent
     def post(self, request: Request) -> Response:
         payload = OrderInput(data=request.data)
@@ -53,6 +75,9 @@ class OrderCreateView(ChannelView):
 
 
 class OrderDetailView(ChannelView):
+    @extend_schema(
+        operation_id="order_get", responses={200: OrderOutput, 401: PROBLEM, 404: PROBLEM}
+    )
     def get(self, request: Request, order_id: str) -> Response:
         order = selectors.order_get_for_channel(
             channel_code=self.channel(request).code, order_id=order_id
@@ -63,6 +88,13 @@ class OrderDetailView(ChannelView):
 
 
 class OrderCancelView(ChannelView):
+    @extend_schema(
+        operation_id="order_cancel",
+        request=None,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={200: OrderOutput, **dict.fromkeys([400, 401, 404, 409], PROBLEM)},
+        description="Allowed until shipped (then 409 `invalid_transition`); releases stock.",
+    )
     @idempotent
     def post(self, request: Request, order_id: str) -> Response:
         order = services.order_cancel(channel_code=self.channel(request).code, order_id=order_id)
