@@ -273,3 +273,13 @@ def test_a_decision_cannot_be_edited_and_retention_cannot_be_shortened(shop, now
     _refused("UPDATE compliance_case SET retain_until = '2000-01-01' WHERE id = %s", case.id)
     _refused("DELETE FROM compliance_alert WHERE case_id = %s", case.id)
     assert not Communication.objects.exists()
+
+
+def test_many_customers_behind_one_ip_are_alerted_and_other_ips_are_not(shop, now):
+    customers = [shop.customer() for _ in range(4)]
+    for customer_id in customers:
+        shop.order(customer_id, 1_000, now, ip="198.51.100.7")
+    shop.order(shop.customer(), 1_000, now, ip="198.51.100.8")
+    alert = Alert.objects.get(rule__code="shared-identity")
+    assert alert.evidence["attribute"] == "client_ip"
+    assert alert.evidence["customers"] == sorted(customers)

@@ -1,0 +1,79 @@
+"""The compliance admin: only the compliance and auditor groups see it; only compliance edits."""
+
+import json
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from retail.compliance.models import Rule
+
+pytestmark = pytest.mark.django_db
+RULES = "/admin/compliance/rule/"
+
+
+def login(client, username, *, group=None, superuser=False):
+    user = User.objects.create_user(username, password="x" * 12, is_staff=True)
+    user.is_superuser = superuser
+    user.save()
+    if group:
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("group", ["compliance", "auditor"])
+def test_compliance_and_auditor_see_the_rules(client, group):
+    assert login(client, group, group=group).get(RULES).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("username", "group", "superuser"),
+    [("finance", "finance", False), ("engineer", "engineer", False), ("root", None, True)],
+)
+def test_other_staff_and_superusers_outside_the_groups_see_nothing(
+    client, username, group, superuser
+):
+    client = login(client, username, group=group, superuser=superuser)
+    assert client.get(RULES).status_code == 403
+    assert client.get("/admin/compliance/alert/").status_code == 403
+    assert b"Compliance" not in client.get("/admin/").content
+
+
+def form(rule: Rule, parameters: dict) -> dict:
+    return {
+        "code": rule.code,
+        "kind": rule.kind,
+        "name": rule.name,
+        "description": rule.description,
+        "parameters": json.dumps(parameters),
+        "coaf_framing_codes": "",
+        "is_active": "on",
+    }
+
+
+def test_the_auditor_cannot_change_a_rule(client):
+    rule = Rule.objects.get(code="velocity")
+    client = login(client, "auditor", group="auditor")
+    response = client.post(
+        f"{RULES}{rule.pk}/change/", form(rule, {**rule.parameters, "max_operations": 99})
+    )
+    assert response.status_code == 403
+    rule.refresh_from_db()
+    assert rule.parameters["max_operations"] == 10
+
+
+def test_compliance_edits_a_rule_with_validated_parameters_and_history(client):
+    rule = Rule.objects.get(code="velocity")
+    client = login(client, "officer", group="compliance")
+    bad = client.post(
+        f"{RULES}{rule.pk}/change/", form(rule, {**rule.parameters, "max_operations": 0})
+    )
+    assert bad.status_code == 200  # the form again, with the error
+    assert b"max_operations must be an integer" in bad.content
+    good = client.post(
+        f"{RULES}{rule.pk}/change/", form(rule, {**rule.parameters, "max_operations": 20})
+    )
+    assert good.status_code == 302
+    rule.refresh_from_db()
+    assert rule.parameters["max_operations"] == 20
+    assert rule.history.get().history_user.username == "officer"
