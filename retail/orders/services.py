@@ -218,7 +218,9 @@ def _transition_locked(order: Order, target: Status, reason: str, **event_fields
     return outcome
 
 
-def order_cancel(*, channel_code: str, order_id: str) -> Order:
+def order_cancel(
+    *, channel_code: str, order_id: str, reason: str = "cancelled_by_channel"
+) -> Order:
     """Cancels a channel's order until it ships (409 ``invalid_transition`` after)."""
     with transaction.atomic():
         order = (
@@ -227,7 +229,7 @@ def order_cancel(*, channel_code: str, order_id: str) -> Order:
         if order is None:
             raise Problem(404, "not_found", "No such order.")
         try:
-            _transition_locked(order, Status.CANCELLED, "cancelled_by_channel")
+            _transition_locked(order, Status.CANCELLED, reason)
         except InvalidTransition as error:
             raise Problem(
                 409, "invalid_transition", str(error), order_status=order.status

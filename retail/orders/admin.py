@@ -1,0 +1,51 @@
+"""Back office for orders: read-only, with the status history; cancelling calls the service."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+
+from retail.orders import services
+from retail.orders.models import Order, OrderLine
+from retail.platform.problems import Problem
+
+
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    fields = ("sku", "name", "quantity", "unit_price", "total")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Order)
+class OrderAdmin(SimpleHistoryAdmin):
+    list_display = ("number", "id", "channel_code", "status", "total", "created_at")
+    list_filter = ("status", "channel_code")
+    search_fields = ("number", "id", "customer_id", "external_order_id")
+    readonly_fields = [field.name for field in Order._meta.fields]
+    inlines = [OrderLineInline]
+    actions = ("cancel",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Cancel (until shipped; stock comes back, payments refunds)")
+    def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
+        for order in queryset:
+            try:
+                services.order_cancel(
+                    channel_code=order.channel_code,
+                    order_id=order.pk,
+                    reason=f"cancelled_by_staff:{request.user.pk}",
+                )
+            except Problem as refused:
+                messages.error(request, f"{order.number}: {refused.detail}")
