@@ -283,3 +283,8 @@ def test_many_customers_behind_one_ip_are_alerted_and_other_ips_are_not(shop, no
     alert = Alert.objects.get(rule__code="shared-identity")
     assert alert.evidence["attribute"] == "client_ip"
     assert alert.evidence["customers"] == sorted(customers)
+
+
+def test_the_seeded_rules_carry_the_documented_defaults(db):
+    seeded = {rule.kind: rule.parameters for rule in Rule.objects.all()}
+    assert seeded == {kind.value: params for kind, params in domain.DEFAULT_PARAMETERS.items()}
