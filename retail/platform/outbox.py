@@ -4,6 +4,8 @@ Nothing leaves the process before commit. After commit, a debounced kick wakes t
 the periodic sweep (beat) delivers whatever a lost kick missed, so nothing relies on the kick.
 """
 
+import contextlib
+
 import structlog
 from celery import current_app
 from django.core.cache import cache
@@ -46,7 +48,15 @@ def emit(event: DomainEvent) -> OutboxMessage:
 def kick_relay() -> None:
     """Wake a relay worker, one queued kick at a time. Never raises: the sweep is the net."""
     try:
-        if cache.add(KICK_PENDING_KEY, 1, timeout=KICK_PENDING_TTL_S):
-            current_app.send_task(RELAY_DRAIN_TASK, retry=False)
+        if not cache.add(KICK_PENDING_KEY, 1, timeout=KICK_PENDING_TTL_S):
+            return  # a kick is queued already
     except Exception:  # Redis down must not fail a request that has committed
         log.warning("outbox.kick_failed", exc_info=True)
+        return
+    try:
+        current_app.send_task(RELAY_DRAIN_TASK, retry=False)
+    except Exception:
+        log.warning("outbox.kick_failed", exc_info=True)
+        # No kick is queued: disarm, or every commit would skip its kick until the TTL ran out.
+        with contextlib.suppress(Exception):
+            cache.delete(KICK_PENDING_KEY)

@@ -85,6 +85,10 @@ class Kernel:
         for _ in range(times):
             current_app.send_task(task_name)
 
+    def broker_use(self, url: str) -> None:
+        """Point this test process's kicks at another broker (e.g. one that is not there)."""
+        _broker_use(url)
+
     def kill_after(self, task_name: str) -> None:
         """The next process to finish ``task_name`` SIGKILLs itself before the ack."""
         (self.workdir / f"kill-after-{task_name}").touch()

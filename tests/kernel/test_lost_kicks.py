@@ -24,7 +24,7 @@ from tests.kernel.expect import (
     pending,
     wait_all_delivered,
 )
-from tests.kernel.procs import wait_for
+from tests.kernel.procs import free_port, wait_for
 
 pytestmark = [pytest.mark.chaos, pytest.mark.django_db(transaction=True)]
 SWEEP = "platform.relay_sweep"
@@ -127,3 +127,17 @@ def test_a_relay_down_for_a_day_delivers_everything_when_it_returns(kernel):
     wait_all_delivered(timeout=30)
     assert_exactly_once_in_order()
     assert outbox_status()["oldest_pending_age_s"] is None
+
+
+def test_a_kick_that_fails_to_send_does_not_silence_the_next_commits_kicks(kernel):
+    """The kick is debounced by a Redis key; a failed send must not leave it set (no sweep
+    runs here: only kicks can deliver)."""
+    kernel.worker()
+    kernel.broker_use(f"redis://127.0.0.1:{free_port()}/0")  # the broker is unreachable
+    emit_committed(ProbeHappened(aggregate_id="unkicked", position=0))  # commits; kick fails
+    time.sleep(1.0)
+    assert effects() == []
+    kernel.broker_use(kernel.redis.url)
+    emit_committed(ProbeHappened(aggregate_id="kicked", position=0))
+    wait_all_delivered(timeout=10)  # one kick drains both
+    assert_exactly_once_in_order()
