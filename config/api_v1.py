@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns: list = [
     path("", include("retail.catalog.api.urls")),
     path("", include("retail.orders.api.urls")),
+    path("", include("retail.payments.api.urls")),  # orders/<id>/refunds
     path("", include("retail.ledger.api.urls")),
     path("", include("retail.compliance.api.urls")),
 ]

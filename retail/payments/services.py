@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from retail.orders import public as orders
 from retail.payments import psp, selectors
 from retail.payments.domain import (
     PSP_PAYMENT_REPORTS,
@@ -32,6 +33,7 @@ from retail.payments.domain import (
     refundable,
 )
 from retail.payments.events import (
+    PartnerOrderSettled,
     PaymentAuthorized,
     PaymentCaptured,
     PaymentEvent,
@@ -41,7 +43,7 @@ from retail.payments.events import (
     RefundRequested,
     RefundSucceeded,
 )
-from retail.payments.models import Payment, Refund, UnmatchedWebhook
+from retail.payments.models import PartnerOrder, Payment, Refund, UnmatchedWebhook
 from retail.platform import outbox
 from retail.platform.problems import Problem
 
@@ -352,6 +354,58 @@ def unmatched_webhook_record(
         if not created:
             record.deliveries += 1
             record.save(update_fields=["deliveries", "last_received_at"])
+
+
+# --- marketplace partners ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerOrderRequest:
+    external_order_id: str
+    customer_name: str
+    customer_email: str
+    customer_cpf: str
+    lines: list[tuple[str, int]]
+    total: int  # what the partner charged, centavos
+
+
+def partner_order_settle(*, partner: str, order: PartnerOrderRequest) -> tuple[str, bool]:
+    """``(order_id, created)``: the partner's order, paid to the partner, created once.
+
+    Orders creates it under an advisory lock on ``(partner, external_order_id)`` (409
+    ``webhook_in_progress`` for a racing twin, 422 ``total_mismatch``); the settlement row and
+    ``PartnerOrderSettled`` commit with it, and a unique constraint backs the lock.
+    """
+    with transaction.atomic():
+        order_id, created = orders.partner_order_place(
+            orders.Checkout(
+                channel=partner,
+                customer_name=order.customer_name,
+                customer_email=order.customer_email,
+                customer_cpf=order.customer_cpf,
+                lines=order.lines,
+                payment_method="marketplace",
+                payment_token="",
+            ),
+            external_order_id=order.external_order_id,
+            charged_total=order.total,
+        )
+        if created:
+            PartnerOrder.objects.create(
+                partner=partner,
+                external_order_id=order.external_order_id,
+                order_id=order_id,
+                amount=order.total,
+            )
+            outbox.emit(
+                PartnerOrderSettled(
+                    aggregate_id=order_id,
+                    partner=partner,
+                    external_order_id=order.external_order_id,
+                    amount=order.total,
+                )
+            )
+    return order_id, created
 
 
 # --- reconciliation ----------------------------------------------------------------------------

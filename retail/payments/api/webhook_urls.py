@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from retail.payments.api.marketplace_webhook import marketplace_webhook
 from retail.payments.api.psp_webhook import psp_webhook
 
 urlpatterns = [
     path("psp/", psp_webhook, name="psp-webhook"),
+    path("marketplace/<slug:partner>/", marketplace_webhook, name="marketplace-webhook"),
 ]

@@ -101,9 +101,11 @@ def http_ok(url: str) -> Callable[[], bool]:
     return check
 
 
-def psp_start(data_dir: Path, log_path: Path, secret: str, *flags: str) -> tuple[Process, str]:
-    """``python -m sandbox.psp`` on a free port; returns the process and its base URL."""
-    port = free_port()
+def psp_start(
+    data_dir: Path, log_path: Path, secret: str, *flags: str, port: int = 0
+) -> tuple[Process, str]:
+    """``python -m sandbox.psp`` on ``port`` (a free one by default); the process and its URL."""
+    port = port or free_port()
     env = {**os.environ, "PSP_WEBHOOK_SECRET": secret}
     command = [sys.executable, "-m", "sandbox.psp", "--port", str(port)]
     command += ["--data-dir", str(data_dir), *flags]
