@@ -43,8 +43,12 @@ lint: $(INSTALLED) services
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run -v0
 
+# Numbers, not tests: relay throughput and latency, the raw-SQL checkout ceiling, then the
+# checkout load (hook: bench/checkout.py, from the checkout issue). All go to bench-report.json.
 bench: db
-	@echo "bench: not yet (lands with the event kernel and checkout issues)"
+	$(PY) -m bench.relay
+	$(PY) -m bench.raw_sql_ceiling
+	@if [ -f bench/checkout.py ]; then $(PY) -m bench.checkout; else echo "bench: checkout load not yet (bench/checkout.py)"; fi
 
 demo: db
 	@echo "demo: not yet (lands with the payments issue)"
