@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "retail.audit.middleware.AuditorReadOnlyMiddleware",
+    "retail.audit.middleware.RequestTrailMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -203,6 +205,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": OUTBOX_SWEEP_INTERVAL_S * 5},
     },
     "idempotency-keys-expire": {"task": "platform.idempotency_keys_expire", "schedule": 3600.0},
+    "audit-checkpoint": {"task": "audit.checkpoint", "schedule": 24 * 3600.0},
     # Unpaid orders past their reservation deadline → payment_failed, stock back (retail/orders).
     "orders-expire-unpaid": {
         "task": "orders.expire_unpaid",

@@ -6,3 +6,9 @@ class AuditConfig(AppConfig):
     label = "audit"
     verbose_name = "Audit"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from retail.audit import handlers  # noqa: F401
+        from retail.audit.admin import history_models_register
+
+        history_models_register()

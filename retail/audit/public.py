@@ -1,0 +1,101 @@
+"""The audit facade: record an entry, and the pieces other contexts put on their models/admins.
+
+- ``audit_record(...)``: append an entry in the caller's transaction (e.g. a PII reveal).
+- ``audited_history()``: ``history = audited_history()`` instead of ``HistoricalRecords()``;
+  history rows then carry ``retain_until`` and the actor (channel, staff user or system),
+  and an API request by a channel never breaks the save (its principal is not a ``User``).
+- ``AuditedHistoryAdmin``: the history browser for a model's admin, asking for a reason
+  (stored as the history row's ``history_change_reason`` and in the audit entry).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from django import forms
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
+from django.http import HttpRequest
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import HistoricalRecords
+
+from retail.audit import domain, services
+from retail.audit.models import RetainedHistory
+
+__all__ = [
+    "AUDITOR_GROUP",
+    "AuditedHistoryAdmin",
+    "Kind",
+    "RetainedHistory",
+    "audit_record",
+    "audited_history",
+    "history_user",
+]
+
+Kind = domain.Kind
+AUDITOR_GROUP = services.AUDITOR_GROUP
+
+
+def audit_record(
+    *,
+    kind: str,
+    action: str,
+    actor: object,
+    subject: str = "",
+    data: dict[str, Any] | None = None,
+    channel: str = "",
+    idempotency_key: str = "",
+) -> int:
+    """Append one entry (in the caller's transaction, if any); returns its ``seq``.
+
+    ``actor`` is a label (``"staff:alice"``) or whoever is logged in (a ``User``, a channel or
+    staff principal). ``subject`` is the id the entry is about; an ``ord_…`` id puts the
+    entry into that order's trace. Values of keys such as ``cpf`` or ``email`` are redacted.
+    """
+    label, principal_channel = (actor, "") if isinstance(actor, str) else domain.actor_label(actor)
+    with transaction.atomic():
+        entry = services.entry_append(
+            kind=kind,
+            action=action,
+            actor=label or domain.SYSTEM_ACTOR,
+            channel=channel or principal_channel,
+            idempotency_key=idempotency_key,
+            request_id=structlog.contextvars.get_contextvars().get("request_id", ""),
+            order_id=subject if subject.startswith(domain.ORDER_ID_PREFIX) else None,
+            data={"subject": subject, **(data or {})},
+        )
+    return entry.seq
+
+
+def history_user(request: HttpRequest | None = None, **kwargs: Any) -> AbstractBaseUser | None:
+    """``HistoricalRecords(get_user=…)``: only a real ``User`` goes in ``history_user``."""
+    user = getattr(request, "user", None)
+    return user if isinstance(user, AbstractBaseUser) else None
+
+
+def audited_history(**options: Any) -> HistoricalRecords:
+    return HistoricalRecords(bases=[RetainedHistory], get_user=history_user, **options)
+
+
+class _ReasonForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        max_length=100, required=False, help_text="Why (kept with the history and audit log)."
+    )
+
+
+class AuditedHistoryAdmin(SimpleHistoryAdmin):
+    """``SimpleHistoryAdmin`` (History button, per-object timeline) plus a change reason."""
+
+    form = _ReasonForm
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj._change_reason = form.cleaned_data.get("change_reason", "")
+        super().save_model(request, obj, form, change)
+
+    def construct_change_message(
+        self, request: HttpRequest, form: Any, formsets: Any, add: bool = False
+    ) -> list[dict[str, Any]]:
+        message = super().construct_change_message(request, form, formsets, add)
+        reason = form.cleaned_data.get("change_reason", "")
+        return [*message, {"reason": reason}] if reason else message

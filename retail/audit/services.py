@@ -1,0 +1,110 @@
+"""Writes to the audit log. Appends run inside the caller's transaction, serialised by one lock.
+
+``pg_advisory_xact_lock`` on a fixed key is held from the append until the caller commits, so
+the next appender reads a committed head: ``seq`` has no gaps (a rolled-back append frees its
+number), and every ``prev_hash`` is the hash of the entry just before it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import structlog
+from django.contrib.auth.models import Group, Permission
+from django.db import connection, transaction
+
+from retail.audit import domain, selectors
+from retail.audit.models import AuditCheckpoint, AuditEntry, AuditPurge
+
+log = structlog.get_logger(__name__)
+CHAIN_LOCK_KEY = 0x617564_6974  # "audit": one chain, one lock
+AUDITOR_GROUP = "auditor"
+
+
+class AuditOutsideTransaction(RuntimeError):
+    pass
+
+
+def chain_lock() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+
+
+def entry_append(
+    *,
+    kind: str,
+    action: str,
+    actor: str = "",
+    channel: str = "",
+    idempotency_key: str = "",
+    request_id: str = "",
+    order_id: str | None = None,
+    data: Any = None,
+) -> AuditEntry:
+    """Append one entry to the chain; must run inside the transaction of what it records."""
+    if kind not in domain.Kind.ALL:
+        raise ValueError(f"unknown audit kind {kind!r}")
+    if not connection.in_atomic_block:
+        raise AuditOutsideTransaction("an audit entry is written in its operation's transaction")
+    chain_lock()
+    prev_seq, prev_hash, now = selectors.chain_head()
+    content = domain.EntryContent(
+        seq=prev_seq + 1,
+        at=now,
+        kind=kind,
+        action=action[:200],
+        actor=actor[:200],
+        channel=channel[:64],
+        idempotency_key=idempotency_key[:255],
+        request_id=request_id[:128],
+        order_id=order_id,
+        data=_json_value(domain.redact(data if data is not None else {})),
+        retain_until=domain.retain_until(now),
+    )
+    return AuditEntry.objects.create(
+        **vars(content), prev_hash=prev_hash, hash=content.hash_after(prev_hash)
+    )
+
+
+def _json_value(value: Any) -> Any:
+    """What PostgreSQL's jsonb will hand back, so the hash recomputes from the stored row."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def checkpoint_create() -> AuditCheckpoint:
+    with transaction.atomic():
+        chain_lock()
+        seq, hash_, now = selectors.chain_head()
+        checkpoint = AuditCheckpoint.objects.create(at=now, seq=seq, hash=hash_)
+    log.info("audit.checkpoint", seq=seq, hash=hash_)
+    return checkpoint
+
+
+def entries_purge(*, before: date, actor: str) -> AuditPurge | None:
+    """Remove expired entries through the database's one deletion path, and log that it did."""
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT audit_purge_expired(%s, %s)", [before, actor])
+            purge_id = cursor.fetchone()[0]
+        purge = None if purge_id is None else AuditPurge.objects.get(pk=purge_id)
+        entry_append(
+            kind=domain.Kind.STAFF,
+            action="audit.purged",
+            actor=actor,
+            data={
+                "before": before.isoformat(),
+                "deleted": 0 if purge is None else purge.deleted,
+                "through_seq": None if purge is None else purge.through_seq,
+            },
+        )
+    return purge
+
+
+def auditor_permissions_sync() -> int:
+    """The ``auditor`` group may view every model and change none. Idempotent."""
+    group, _ = Group.objects.get_or_create(name=AUDITOR_GROUP)
+    view = list(Permission.objects.filter(codename__startswith="view_"))
+    group.permissions.set(view)
+    return len(view)

@@ -1,0 +1,66 @@
+"""Staff users with roles and tokens, and a few ways to build or break the chain in tests."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import Group, User
+from django.db import connection, transaction
+
+from retail.audit import services
+from retail.channels.public import staff_token_issue
+
+
+def staff_user(username: str, role: str | None = None, *, superuser: bool = False) -> User:
+    user = User.objects.create_user(
+        username=username, password="pw-for-tests", is_staff=True, is_superuser=superuser
+    )
+    if role is not None:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+def staff_token(username: str, role: str) -> str:
+    return staff_token_issue(user_id=staff_user(username, role).pk)
+
+
+def append(count: int, **fields: object) -> list[int]:
+    seqs = []
+    for number in range(count):
+        with transaction.atomic():
+            entry = services.entry_append(
+                kind=str(fields.get("kind", "event")),
+                action=str(fields.get("action", f"Probe{number}")),
+                order_id=fields.get("order_id"),  # type: ignore[arg-type]
+                data={"n": number},
+            )
+        seqs.append(entry.seq)
+    return seqs
+
+
+def as_superuser_without_trigger(sql: str, params: list[object]) -> None:
+    """Plant a change the trigger would refuse (the test role is a PostgreSQL superuser)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only")
+        cursor.execute(sql, params)
+        cursor.execute("ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only")
+
+
+def manage(*arguments: str) -> tuple[int, str]:
+    """Run ``manage.py`` in a subprocess on the test database: ``(exit code, stdout + stderr)``."""
+    database = connection.settings_dict
+    url = (
+        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or 'localhost'}"
+        f":{database['PORT'] or 5432}/{database['NAME']}"
+    )
+    done = subprocess.run(
+        [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *arguments],
+        env={**os.environ, "DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode, done.stdout + done.stderr

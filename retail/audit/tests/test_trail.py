@@ -1,0 +1,119 @@
+"""What feeds the trail: outbox events, effecting requests, admin changes, ``audit_record``."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.test import Client
+
+from retail.audit.models import AuditEntry
+from retail.audit.public import audit_record
+from retail.audit.tests.factories import staff_token, staff_user
+from retail.payments.events import PaymentCaptured
+from retail.platform import outbox
+from retail.platform.models import OutboxMessage
+from retail.platform.relay import relay_drain
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def captured(order_id: str = "ord_1") -> PaymentCaptured:
+    return PaymentCaptured(
+        aggregate_id="pay_1", order_id=order_id, channel="web", amount=1000, psp_reference="psp_1"
+    )
+
+
+def test_each_event_becomes_one_entry_even_when_redelivered():
+    with transaction.atomic():
+        message = outbox.emit(captured())
+    relay_drain()
+    OutboxMessage.objects.update(status=OutboxMessage.Status.PENDING)  # a relay crashed
+    relay_drain()
+    entry = AuditEntry.objects.get(action="PaymentCaptured")  # others' reactions have their own
+    assert (entry.kind, entry.action, entry.order_id) == ("event", "PaymentCaptured", "ord_1")
+    assert (entry.actor, entry.channel) == ("channel:web", "web")
+    assert entry.idempotency_key == str(message.event_id)
+    assert entry.data["payload"]["amount"] == 1000
+
+
+def test_an_event_rolled_back_with_its_operation_leaves_no_entry():
+    def failing_state_change() -> None:
+        with transaction.atomic():
+            outbox.emit(captured())
+            raise RuntimeError("state change failed")
+
+    with pytest.raises(RuntimeError):
+        failing_state_change()
+    relay_drain()
+    assert not AuditEntry.objects.exists()
+
+
+def test_an_effecting_request_is_recorded_after_its_response(client: Client):
+    token = staff_token("fin", "finance")
+    response = client.post(
+        "/api/v1/audit/verify",
+        data={"x": 1},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+        HTTP_IDEMPOTENCY_KEY="key-1",
+        HTTP_X_REQUEST_ID="req-1",
+        REMOTE_ADDR="203.0.113.9",
+    )
+    assert response.status_code == 403
+    entry = AuditEntry.objects.get()
+    assert (entry.kind, entry.action) == ("request", "POST /api/v1/audit/verify")
+    assert (entry.actor, entry.idempotency_key, entry.request_id) == ("staff:fin", "key-1", "req-1")
+    assert entry.data["status"] == 403
+    assert entry.data["ip"] == "203.0.113.9"
+
+
+def test_reads_and_other_paths_are_not_recorded(client: Client):
+    client.get("/api/v1/audit/verify")
+    client.post("/admin/login/", {"username": "x", "password": "y"})
+    client.get("/healthz")
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_webhook_request_names_its_source_key_and_order(client: Client):
+    client.post(
+        "/webhooks/psp/",
+        data={"type": "payment.captured", "data": {"order_id": "ord_9", "payment_id": "pay_9"}},
+        content_type="application/json",
+        HTTP_WEBHOOK_ID="msg_1",
+    )
+    entry = AuditEntry.objects.get()
+    assert (entry.kind, entry.actor, entry.idempotency_key) == ("webhook", "webhook:psp", "msg_1")
+    assert entry.order_id == "ord_9"
+    assert entry.data["type"] == "payment.captured"
+    assert entry.data["status"] == 401  # unsigned: refused, and still a record
+
+
+def test_an_admin_change_is_a_staff_entry_in_the_same_transaction(client: Client):
+    client.force_login(staff_user("root", superuser=True))
+    response = client.post("/admin/auth/group/add/", {"name": "ops"})
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get()
+    assert (entry.kind, entry.action, entry.actor) == (
+        "staff",
+        "admin.added auth.group",
+        "staff:root",
+    )
+    assert entry.data["object_id"] == str(Group.objects.get(name="ops").pk)
+
+
+def test_audit_record_for_a_pii_reveal():
+    with transaction.atomic():
+        seq = audit_record(
+            kind="staff",
+            action="pii.revealed",
+            actor=staff_user("ana"),
+            subject="cus_1",
+            data={"reason": "customer call", "fields": ["cpf"], "cpf": "12345678909"},
+        )
+    entry = AuditEntry.objects.get(seq=seq)
+    assert (entry.actor, entry.order_id) == ("staff:ana", None)
+    assert entry.data == {
+        "subject": "cus_1",
+        "reason": "customer call",
+        "fields": ["cpf"],
+        "cpf": "[redacted]",
+    }
