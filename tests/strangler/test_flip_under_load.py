@@ -49,7 +49,7 @@ def load(url, stop, outcomes):
             outcomes.append(outcome)
 
 
-def wait_until_served_by(url, side, timeout_s=5):
+def wait_until_served_by(url, side, timeout_s=20):
     deadline = time.monotonic() + timeout_s
     streak = 0
     while streak < 30:
@@ -84,7 +84,7 @@ def test_a_flip_and_its_rollback_under_load_lose_nothing_and_apply_within_two_se
         thread.join()
 
     assert [o.error for o in outcomes if o.error] == [], "no request lost"
-    assert len(outcomes) > 300
+    assert len(outcomes) > 200
     for outcome in outcomes:
         if outcome.served_by == "legacy":
             assert outcome.status == 200
@@ -99,10 +99,12 @@ def test_a_flip_and_its_rollback_under_load_lose_nothing_and_apply_within_two_se
         o for o in products if flipped + PROPAGATION_LIMIT_S < o.started < before_rollback
     ]
     settled_legacy = [o for o in products if o.started > rolled_back + PROPAGATION_LIMIT_S]
-    assert len(settled_new) > 50
-    assert len(settled_legacy) > 50
-    assert {o.served_by for o in settled_new} == {"new"}
-    assert {o.served_by for o in settled_legacy} == {"legacy"}
+    assert len(settled_new) > 20
+    assert len(settled_legacy) > 20
+    late = [o for o in settled_new if o.served_by != "new"]
+    assert not late, f"legacy answered {[round(o.started - flipped, 2) for o in late]} s after"
+    late = [o for o in settled_legacy if o.served_by != "legacy"]
+    assert not late, f"new answered {[round(o.started - rolled_back, 2) for o in late]} s after"
 
     last_old = max(
         (
