@@ -44,6 +44,12 @@ def refund(order, amount, refund_id="ref_1"):
     )
 
 
+def entry(entries, entry_id):
+    """One payment/refund of the read model (payments' own handler adds the real payment too)."""
+    (found,) = [item for item in entries if item["id"] == entry_id]
+    return found
+
+
 def status_of(order):
     return Order.objects.get(pk=order["id"]).status
 
@@ -72,9 +78,12 @@ class TestHappyPath:
         shipment = Shipment.objects.get(order_id=order["id"])
         assert shipment.shipping_address["city"] == "São Paulo"
         body = web.get(f"/api/v1/orders/{order['id']}/").json()
-        assert body["payments"] == [
-            {"id": "pay_1", "status": "captured", "amount": 10000, "psp_reference": "psp_123"}
-        ]
+        assert entry(body["payments"], "pay_1") == {
+            "id": "pay_1",
+            "status": "captured",
+            "amount": 10000,
+            "psp_reference": "psp_123",
+        }
 
         fulfillment.shipment_ship(shipment_id=shipment.pk, carrier="Correios", tracking_code="BR1")
         deliver()
@@ -98,8 +107,8 @@ class TestHappyPath:
         deliver()
         body = web.get(f"/api/v1/orders/{order['id']}/").json()
         assert body["status"] == "paid"
-        assert body["payments"][0]["status"] == "captured"
-        assert body["payments"][0]["psp_reference"] == "psp_123"
+        assert entry(body["payments"], "pay_1")["status"] == "captured"
+        assert entry(body["payments"], "pay_1")["psp_reference"] == "psp_123"
 
     def test_the_same_capture_twice_pays_once(self, order):
         emit(payment(PaymentCaptured, order))
