@@ -408,6 +408,11 @@ def partner_order_settle(*, partner: str, order: PartnerOrderRequest) -> tuple[s
     return order_id, created
 
 
+def unmatched_webhooks_resolve(*, ids: list[int]) -> int:
+    """Staff reconciled these refused webhooks by hand; how many changed."""
+    return UnmatchedWebhook.objects.filter(pk__in=ids, resolved=False).update(resolved=True)
+
+
 # --- reconciliation ----------------------------------------------------------------------------
 
 

@@ -65,10 +65,10 @@ class Process:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, ready: Callable[[], Any], timeout: float = 30.0) -> Process:
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            self.command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
+        with self.log_path.open("ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                self.command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
 
         def up() -> Any:
             assert self.process is not None
