@@ -16,26 +16,31 @@ from django.dispatch import receiver
 
 from retail.audit import domain, services
 from retail.platform.events import DomainEvent
-from retail.platform.inbox import EventContext, handles_every_event
+from retail.platform.inbox import EventContext, handles_every_event_in_batches
 
 _ADMIN_ACTIONS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
 
 
-@handles_every_event(consumer="audit.trail")
-def audit_trail_on_event(event: DomainEvent, context: EventContext) -> None:
+@handles_every_event_in_batches(consumer="audit.trail")
+def audit_trail_on_events(deliveries: list[tuple[DomainEvent, EventContext]]) -> None:
+    """One entry per event, a relay batch's worth under one chain lock."""
+    services.entries_append([_event_entry(event, context) for event, context in deliveries])
+
+
+def _event_entry(event: DomainEvent, context: EventContext) -> dict[str, Any]:
     payload = event.payload()
     channel = payload.get("channel")
     channel = channel if isinstance(channel, str) else ""
     actor = payload.get("actor")
-    services.entry_append(
-        kind=domain.event_kind(event.event_type, event.aggregate_type),
-        action=event.event_type,
-        actor=actor if isinstance(actor, str) and actor else _event_actor(channel),
-        channel=channel,
-        idempotency_key=str(context.event_id),
-        request_id=context.request_id,
-        order_id=domain.event_order_id(event.aggregate_type, event.aggregate_id, payload),
-        data={
+    return {
+        "kind": domain.event_kind(event.event_type, event.aggregate_type),
+        "action": event.event_type,
+        "actor": actor if isinstance(actor, str) and actor else _event_actor(channel),
+        "channel": channel,
+        "idempotency_key": str(context.event_id),
+        "request_id": context.request_id,
+        "order_id": domain.event_order_id(event.aggregate_type, event.aggregate_id, payload),
+        "data": {
             "event_type": event.event_type,
             "version": event.version,
             "aggregate_type": event.aggregate_type,
@@ -43,7 +48,7 @@ def audit_trail_on_event(event: DomainEvent, context: EventContext) -> None:
             "occurred_at": domain.timestamp_text(context.occurred_at),
             "payload": payload,
         },
-    )
+    }
 
 
 def _event_actor(channel: str) -> str:

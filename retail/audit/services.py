@@ -44,28 +44,48 @@ def entry_append(
     data: Any = None,
 ) -> AuditEntry:
     """Append one entry to the chain; must run inside the transaction of what it records."""
-    if kind not in domain.Kind.ALL:
-        raise ValueError(f"unknown audit kind {kind!r}")
+    entry = {
+        "kind": kind,
+        "action": action,
+        "actor": actor,
+        "channel": channel,
+        "idempotency_key": idempotency_key,
+        "request_id": request_id,
+        "order_id": order_id,
+        "data": data,
+    }
+    return entries_append([entry])[0]
+
+
+def entries_append(entries: list[dict[str, Any]]) -> list[AuditEntry]:
+    """Append entries (``entry_append``'s keyword arguments each) under one lock, in order."""
+    for entry in entries:
+        if entry["kind"] not in domain.Kind.ALL:
+            raise ValueError(f"unknown audit kind {entry['kind']!r}")
     if not connection.in_atomic_block:
         raise AuditOutsideTransaction("an audit entry is written in its operation's transaction")
     chain_lock()
     prev_seq, prev_hash, now = selectors.chain_head()
-    content = domain.EntryContent(
-        seq=prev_seq + 1,
-        at=now,
-        kind=kind,
-        action=action[:200],
-        actor=actor[:200],
-        channel=channel[:64],
-        idempotency_key=idempotency_key[:255],
-        request_id=request_id[:128],
-        order_id=order_id,
-        data=_json_value(domain.redact(data if data is not None else {})),
-        retain_until=domain.retain_until(now),
-    )
-    return AuditEntry.objects.create(
-        **vars(content), prev_hash=prev_hash, hash=content.hash_after(prev_hash)
-    )
+    rows = []
+    for offset, entry in enumerate(entries, start=1):
+        data = entry.get("data")
+        content = domain.EntryContent(
+            seq=prev_seq + offset,
+            at=now,
+            kind=entry["kind"],
+            action=entry["action"][:200],
+            actor=entry.get("actor", "")[:200],
+            channel=entry.get("channel", "")[:64],
+            idempotency_key=entry.get("idempotency_key", "")[:255],
+            request_id=entry.get("request_id", "")[:128],
+            order_id=entry.get("order_id"),
+            data=_json_value(domain.redact(data if data is not None else {})),
+            retain_until=domain.retain_until(now),
+        )
+        entry_hash = content.hash_after(prev_hash)
+        rows.append(AuditEntry(**vars(content), prev_hash=prev_hash, hash=entry_hash))
+        prev_hash = entry_hash
+    return AuditEntry.objects.bulk_create(rows)
 
 
 def _json_value(value: Any) -> Any:

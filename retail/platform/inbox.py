@@ -27,12 +27,14 @@ class EventContext:
 
 
 Handler = Callable[[Any, EventContext], None]
+BatchHandler = Callable[[list[tuple[DomainEvent, EventContext]]], None]
 
 
 @dataclass(frozen=True)
 class Consumer:
     name: str
-    handler: Handler
+    handler: Handler | None = None
+    batch_handler: BatchHandler | None = None
 
 
 _CONSUMERS: dict[str, list[Consumer]] = defaultdict(list)
@@ -47,23 +49,21 @@ def handles(
     def register(
         handler: Callable[[E, EventContext], None],
     ) -> Callable[[E, EventContext], None]:
-        _register(event_class.event_type, Consumer(consumer, handler))
+        _register(event_class.event_type, Consumer(consumer, handler=handler))
         return handler
 
     return register
 
 
-def handles_every_event(
-    *, consumer: str
-) -> Callable[
-    [Callable[[DomainEvent, EventContext], None]], Callable[[DomainEvent, EventContext], None]
-]:
-    """Register the decorated function as consumer of every event type (e.g. the audit trail)."""
+def handles_every_event_in_batches(*, consumer: str) -> Callable[[BatchHandler], BatchHandler]:
+    """Register a consumer of every event type that takes a relay batch's events in one call.
 
-    def register(
-        handler: Callable[[DomainEvent, EventContext], None],
-    ) -> Callable[[DomainEvent, EventContext], None]:
-        _register(_EVERY_EVENT, Consumer(consumer, handler))
+    For consumers whose per-call cost dominates (the audit chain takes one lock and reads one
+    head per call): ``handler([(event, context), …])``, in the relay's order, all or nothing.
+    """
+
+    def register(handler: BatchHandler) -> BatchHandler:
+        _register(_EVERY_EVENT, Consumer(consumer, batch_handler=handler))
         return handler
 
     return register

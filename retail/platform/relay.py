@@ -31,8 +31,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from retail.platform import metrics
-from retail.platform.events import event_from_payload
-from retail.platform.inbox import EventContext, consumers_of
+from retail.platform.events import DomainEvent, event_from_payload
+from retail.platform.inbox import Consumer, EventContext, consumers_of
 from retail.platform.models import OutboxMessage
 
 log = structlog.get_logger(__name__)
@@ -136,17 +136,26 @@ def _apply(events: list[ClaimedEvent]) -> None:
             [[consumer.name for consumer, _ in pairs], [event.event_id for _, event in pairs]],
         )
         first_time = {(name, event_id) for name, event_id in cursor.fetchall()}
+    batches: dict[str, tuple[Consumer, list[tuple[DomainEvent, EventContext]]]] = {}
     for consumer, event in pairs:
         if (consumer.name, event.event_id) not in first_time:
             continue  # this consumer already applied this event: a redelivery
-        domain_event = event_from_payload(event.event_type, event.version, event.payload)
-        context = EventContext(
-            event_id=event.event_id,
-            occurred_at=event.occurred_at,
-            attempt=event.attempts + 1,
-            request_id=event.request_id,
+        delivery = (
+            event_from_payload(event.event_type, event.version, event.payload),
+            EventContext(
+                event_id=event.event_id,
+                occurred_at=event.occurred_at,
+                attempt=event.attempts + 1,
+                request_id=event.request_id,
+            ),
         )
-        consumer.handler(domain_event, context)
+        if consumer.handler is not None:
+            consumer.handler(*delivery)
+        else:
+            batches.setdefault(consumer.name, (consumer, []))[1].append(delivery)
+    for consumer, deliveries in batches.values():
+        assert consumer.batch_handler is not None
+        consumer.batch_handler(deliveries)
 
 
 def _apply_one_by_one(events: list[ClaimedEvent]) -> dict[int, Exception]:

@@ -160,12 +160,12 @@ def test_a_failing_event_is_retried_with_backoff_not_before():
     assert OutboxMessage.objects.get().attempts == 1
 
 
-def test_a_consumer_of_every_event_sees_each_event_once_beside_the_typed_consumer():
+def test_a_batch_consumer_of_every_event_sees_each_event_once_beside_the_typed_consumer():
     seen = []
 
-    @inbox.handles_every_event(consumer="tests.every_event_probe")
-    def record(event, context):
-        seen.append((event.event_type, context.event_id))
+    @inbox.handles_every_event_in_batches(consumer="tests.every_event_probe")
+    def record(deliveries):
+        seen.extend((event.event_type, context.event_id) for event, context in deliveries)
 
     try:
         emit_committed(ProbeHappened(aggregate_id="p1"), ProbeHappened(aggregate_id="p2"))
