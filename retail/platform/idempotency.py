@@ -117,8 +117,8 @@ def _fingerprint(request: Request) -> str:
     raw = request._request.body  # read before the view parses it; DRF re-reads the cached body
     try:
         canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        canonical = raw  # not JSON: the bytes themselves
+    except (ValueError, RecursionError):
+        canonical = raw  # not JSON (or nested past the recursion limit): the bytes themselves
     digest = hashlib.sha256()
     for part in (str(request.method).encode(), request.path.encode(), canonical):
         digest.update(len(part).to_bytes(8, "big") + part)

@@ -34,6 +34,11 @@ def test_bad_json_is_problem_json(client):
     assert_problem(response, 400, "malformed_json")
 
 
+def test_json_nested_past_the_recursion_limit_is_400_not_500(client):
+    response = client.post("/api/v1/echo", data=b"[" * 50_000, content_type="application/json")
+    assert_problem(response, 400, "malformed_json")
+
+
 def test_wrong_method_is_problem_json_with_allow(client):
     response = client.delete("/api/v1/echo")
     assert_problem(response, 405, "method_not_allowed")

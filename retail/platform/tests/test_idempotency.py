@@ -100,6 +100,18 @@ def test_same_json_with_other_whitespace_or_key_order_is_the_same_request(client
     assert OutboxMessage.objects.count() == 1
 
 
+def test_a_body_nested_past_the_recursion_limit_is_a_stored_400_not_a_500(client):
+    response = client.post(
+        "/api/v1/effects",
+        data=b"[" * 50_000,
+        content_type="application/json",
+        HTTP_AUTHORIZATION="Bearer web",
+        HTTP_IDEMPOTENCY_KEY="deep",
+    )
+    assert (response.status_code, problem_code(response)) == (400, "malformed_json")
+    assert OutboxMessage.objects.count() == 0
+
+
 def test_same_key_with_another_body_is_422_reused(client):
     post(client, {"n": 1})
     response = post(client, {"n": 2})
