@@ -8,7 +8,7 @@ closes a reservation with a conditional UPDATE on its status, so it happens once
 from collections.abc import Mapping
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from retail.inventory.models import Reservation, ReservationLine, StockItem, StockMove
@@ -25,22 +25,35 @@ def _locked_stock(skus: list[str]) -> dict[str, StockItem]:
     return {row.sku: row for row in rows}
 
 
+_APPLY_SQL = f"""
+    UPDATE {StockItem._meta.db_table} AS item
+    SET on_hand = item.on_hand + delta.on_hand,
+        reserved = item.reserved + delta.reserved,
+        updated_at = %s
+    FROM unnest(%s::varchar[], %s::bigint[], %s::bigint[]) AS delta(sku, on_hand, reserved)
+    WHERE item.sku = delta.sku
+"""  # noqa: S608 - the table name is ours, values are parameters
+
+
 def _apply(
     items: dict[str, StockItem],
     deltas: Mapping[str, tuple[int, int]],
     reason: str,
     reference: str,
 ) -> None:
-    """Adds ``(delta_on_hand, delta_reserved)`` to locked rows and records one move each."""
+    """Adds ``(delta_on_hand, delta_reserved)`` to locked rows (one UPDATE whatever their
+    number) and records one move each."""
     now = timezone.now()
+    skus = list(deltas)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _APPLY_SQL,
+            [now, skus, [deltas[sku][0] for sku in skus], [deltas[sku][1] for sku in skus]],
+        )
     for sku, (delta_on_hand, delta_reserved) in deltas.items():
-        item = items[sku]
-        item.on_hand += delta_on_hand
-        item.reserved += delta_reserved
-        item.updated_at = now
-    StockItem.objects.bulk_update(
-        [items[sku] for sku in deltas], ["on_hand", "reserved", "updated_at"]
-    )
+        items[sku].on_hand += delta_on_hand
+        items[sku].reserved += delta_reserved
+        items[sku].updated_at = now
     StockMove.objects.bulk_create(
         StockMove(
             sku=sku,
