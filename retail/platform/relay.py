@@ -89,7 +89,7 @@ def relay_batch(batch_size: int | None = None) -> BatchResult:
             return BatchResult(0, 0, 0)
         try:
             with transaction.atomic():
-                _apply(claimed)
+                _run_batch_consumers(_apply(claimed))
             failures: dict[int, Exception] = {}
         except Exception:  # noqa: BLE001 - any handler failure: isolate it event by event
             failures = _apply_one_by_one(claimed)
@@ -126,17 +126,26 @@ def _claim(size: int) -> list[ClaimedEvent]:
     ]
 
 
-def _apply(events: list[ClaimedEvent]) -> None:
+BatchDeliveries = dict[str, tuple[Consumer, list[tuple[DomainEvent, EventContext]]]]
+
+
+def _apply(events: list[ClaimedEvent]) -> BatchDeliveries:
+    """Write the receipts, run the per-event consumers; return what batch consumers still owe.
+
+    Batch consumers (the audit chain and its global lock) run after every per-event consumer
+    of the whole batch, so that lock is the last one a relay transaction takes: checkouts and
+    webhooks lock rows and then, in their own transactions, the chain — never the reverse.
+    """
     pairs = [(consumer, event) for event in events for consumer in consumers_of(event.event_type)]
+    batches: BatchDeliveries = {}
     if not pairs:
-        return
+        return batches
     with connection.cursor() as cursor:
         cursor.execute(
             _RECEIPT_SQL,
             [[consumer.name for consumer, _ in pairs], [event.event_id for _, event in pairs]],
         )
         first_time = {(name, event_id) for name, event_id in cursor.fetchall()}
-    batches: dict[str, tuple[Consumer, list[tuple[DomainEvent, EventContext]]]] = {}
     for consumer, event in pairs:
         if (consumer.name, event.event_id) not in first_time:
             continue  # this consumer already applied this event: a redelivery
@@ -153,19 +162,35 @@ def _apply(events: list[ClaimedEvent]) -> None:
             consumer.handler(*delivery)
         else:
             batches.setdefault(consumer.name, (consumer, []))[1].append(delivery)
+    return batches
+
+
+def _run_batch_consumers(batches: BatchDeliveries) -> None:
     for consumer, deliveries in batches.values():
         assert consumer.batch_handler is not None
         consumer.batch_handler(deliveries)
 
 
 def _apply_one_by_one(events: list[ClaimedEvent]) -> dict[int, Exception]:
+    """Per-event consumers event by event (a failure isolates its event), then batch consumers
+    once for every event that went through; if those fail, the whole batch is retried."""
     failures: dict[int, Exception] = {}
+    owed: BatchDeliveries = {}
+    savepoint = transaction.savepoint()
     for event in events:
         try:
             with transaction.atomic():
-                _apply([event])
+                for name, (consumer, deliveries) in _apply([event]).items():
+                    owed.setdefault(name, (consumer, []))[1].extend(deliveries)
         except Exception as error:  # noqa: BLE001 - recorded on the event, retried later
             failures[event.seq] = error
+    try:
+        with transaction.atomic():
+            _run_batch_consumers(owed)
+    except Exception as error:  # noqa: BLE001 - nothing of this batch is kept
+        transaction.savepoint_rollback(savepoint)
+        return {event.seq: failures.get(event.seq, error) for event in events}
+    transaction.savepoint_commit(savepoint)
     return failures
 
 

@@ -177,3 +177,44 @@ def test_a_batch_consumer_of_every_event_sees_each_event_once_beside_the_typed_c
     assert len(seen) == 2
     assert {event_type for event_type, _ in seen} == {"ProbeHappened"}
     assert len(effects()) == 2
+
+
+@pytest.fixture
+def batch_consumer():
+    calls = []
+    behaviour = {"fail": False}
+
+    @inbox.handles_every_event_in_batches(consumer="tests.batch_probe")
+    def record(deliveries):
+        if behaviour["fail"]:
+            raise RuntimeError("the batch consumer failed")
+        calls.append(([context.event_id for _, context in deliveries], len(effects())))
+
+    yield calls, behaviour
+    inbox.unregister_every_event(consumer="tests.batch_probe")
+
+
+def test_batch_consumers_run_once_after_every_per_event_consumer_even_around_a_poison(
+    batch_consumer,
+):
+    calls, _ = batch_consumer
+    emit_committed(
+        ProbeHappened(aggregate_id="bad", poison=True),
+        *(ProbeHappened(aggregate_id=f"good{i}") for i in range(3)),
+    )
+    relay_batch()
+    assert len(calls) == 1  # one call for the batch, in the fallback path too
+    delivered_ids, effects_seen = calls[0]
+    assert len(delivered_ids) == 3  # the poison event is not handed over
+    assert effects_seen == 3  # every per-event consumer had already run
+
+
+def test_a_failing_batch_consumer_keeps_nothing_of_the_batch(batch_consumer):
+    _, behaviour = batch_consumer
+    behaviour["fail"] = True
+    emit_committed(*(ProbeHappened(aggregate_id=f"p{i}") for i in range(3)))
+    result = relay_batch()
+    assert (result.delivered, result.failed) == (0, 3)
+    assert effects() == []
+    assert not InboxReceipt.objects.exists()
+    assert set(OutboxMessage.objects.values_list("status", "attempts")) == {("pending", 1)}
