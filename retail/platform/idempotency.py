@@ -9,6 +9,8 @@ How a request goes (CONTRACT.md "Idempotency"):
 4. Otherwise the view runs inside a savepoint. A 4xx rolls the savepoint back (no half-written
    effect) and is stored; a success is stored with its effect; both commit together.
 5. An unexpected error rolls everything back and stores nothing: the retry runs afresh.
+   A deadlock or serialization failure is retried here first (``TRANSACTION_ATTEMPTS``):
+   PostgreSQL rolled the whole attempt back, so running it again is safe.
 
 Only finished requests ever have a row. A crashed request's lock dies with its connection,
 so the key is usable again at once (well within the contract's 60 s); a hung one is cut off
@@ -20,15 +22,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import random
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.http import HttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
+from psycopg import errors
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -40,6 +45,7 @@ from retail.platform.problems import Problem, drf_exception_handler
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
+TRANSACTION_ATTEMPTS = 3
 
 ViewMethod = Callable[..., HttpResponse]
 
@@ -50,48 +56,75 @@ def idempotent(view_method: ViewMethod) -> ViewMethod:
         key = _validated_key(request)
         scope = _scope(request)
         fingerprint = _fingerprint(request)
-        with transaction.atomic():
-            if not _try_lock(scope, key):
-                raise Problem(
-                    409,
-                    "idempotency_key_in_use",
-                    "A request with this Idempotency-Key is still being processed; retry later.",
-                )
-            stored = _stored_outcome(scope, key)
-            if stored is not None:
-                if stored.fingerprint != fingerprint:
-                    raise Problem(
-                        422,
-                        "idempotency_key_reused",
-                        "This Idempotency-Key was used with a different request.",
-                    )
-                metrics.IDEMPOTENT_REPLAYS.inc()
-                response = _response_from(stored)
-                response[REPLAYED_HEADER] = "true"
-                return response
-            outcome = _run_in_savepoint(view, view_method, request, *args, **kwargs)
-            if outcome.status_code >= 500:
-                transaction.set_rollback(True)  # a 5xx commits nothing and stores nothing
-                return outcome
-            stored = IdempotencyKey.objects.create(
-                scope=scope,
-                key=key,
-                fingerprint=fingerprint,
-                response_status=outcome.status_code,
-                response_content_type=outcome.get("Content-Type", "application/json"),
-                response_body=outcome.content,
-                response_location=outcome.get("Location", ""),
-                request_id=getattr(request, "request_id", ""),
-                expires_at=timezone.now() + timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_S),
-            )
-        return _response_from(stored)
+        attempt = 1
+        while True:
+            try:
+                return _once(view, view_method, request, scope, key, fingerprint, args, kwargs)
+            except OperationalError as error:
+                if attempt >= TRANSACTION_ATTEMPTS or not _is_transient(error):
+                    raise
+            # A deadlock victim or serialization failure committed nothing: run it again.
+            time.sleep(random.uniform(0, 0.02 * attempt))  # noqa: S311 - jitter, not secrecy
+            attempt += 1
 
     return wrapper
+
+
+def _once(
+    view: APIView,
+    view_method: ViewMethod,
+    request: Request,
+    scope: str,
+    key: str,
+    fingerprint: str,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> HttpResponse:
+    """One attempt: the lock, the lookup, the view and the stored outcome, in one transaction."""
+    with transaction.atomic():
+        if not _try_lock(scope, key):
+            raise Problem(
+                409,
+                "idempotency_key_in_use",
+                "A request with this Idempotency-Key is still being processed; retry later.",
+            )
+        stored = _stored_outcome(scope, key)
+        if stored is not None:
+            if stored.fingerprint != fingerprint:
+                raise Problem(
+                    422,
+                    "idempotency_key_reused",
+                    "This Idempotency-Key was used with a different request.",
+                )
+            metrics.IDEMPOTENT_REPLAYS.inc()
+            response = _response_from(stored)
+            response[REPLAYED_HEADER] = "true"
+            return response
+        outcome = _run_in_savepoint(view, view_method, request, *args, **kwargs)
+        if outcome.status_code >= 500:
+            transaction.set_rollback(True)  # a 5xx commits nothing and stores nothing
+            return outcome
+        stored = IdempotencyKey.objects.create(
+            scope=scope,
+            key=key,
+            fingerprint=fingerprint,
+            response_status=outcome.status_code,
+            response_content_type=outcome.get("Content-Type", "application/json"),
+            response_body=outcome.content,
+            response_location=outcome.get("Location", ""),
+            request_id=getattr(request, "request_id", ""),
+            expires_at=timezone.now() + timedelta(seconds=settings.IDEMPOTENCY_KEY_TTL_S),
+        )
+    return _response_from(stored)
 
 
 def idempotency_keys_expire() -> int:
     deleted, _ = IdempotencyKey.objects.filter(expires_at__lte=timezone.now()).delete()
     return deleted
+
+
+def _is_transient(error: OperationalError) -> bool:
+    return isinstance(error.__cause__, (errors.DeadlockDetected, errors.SerializationFailure))
 
 
 def _validated_key(request: Request) -> str:

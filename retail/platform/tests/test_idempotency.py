@@ -30,6 +30,9 @@ class ScopeFromBearer(BaseAuthentication):
         return SimpleNamespace(idempotency_scope=f"channel:{token}", is_authenticated=True), None
 
 
+DEADLOCKED: list[int] = []
+
+
 class EffectView(APIView):
     """Writes one outbox row per effect; ``outcome`` in the body picks what happens after it."""
 
@@ -45,6 +48,10 @@ class EffectView(APIView):
             raise Problem(409, "out_of_stock", "nothing left", skus=["SKU-1"])
         if outcome == "crash":
             raise RuntimeError("the worker died")
+        if outcome == "deadlock_once" and not DEADLOCKED:
+            DEADLOCKED.append(request.data["n"])
+            with connection.cursor() as cursor:  # PostgreSQL's own deadlock error (40P01)
+                cursor.execute("DO $$ BEGIN RAISE EXCEPTION USING ERRCODE = '40P01'; END $$")
         return Response({"event_id": str(message.event_id), "n": request.data["n"]}, status=201)
 
 
@@ -146,6 +153,15 @@ def test_a_5xx_stores_nothing_and_the_retry_runs_afresh():
     retried = post(client, {"n": 1, "outcome": "crash"})
     assert retried.status_code == 500
     assert "Idempotent-Replayed" not in retried
+
+
+def test_a_deadlock_victim_is_run_again_and_has_one_effect(client):
+    DEADLOCKED.clear()
+    response = post(client, {"n": 5, "outcome": "deadlock_once"})
+    assert response.status_code == 201
+    assert DEADLOCKED == [5]  # the first attempt really did die
+    assert OutboxMessage.objects.count() == 1
+    assert IdempotencyKey.objects.count() == 1
 
 
 def test_an_expired_key_is_free_again(client, settings):
