@@ -126,13 +126,29 @@ def _order_holder(order_id: str) -> dict[str, str]:
 
 
 # --- Rules → alerts → cases ------------------------------------------------------------
-def rules_evaluate(triggers: list[domain.OperationSummary]) -> list[Alert]:
-    """Runs every active rule on each trigger operation; returns the alerts it opened."""
+class SubjectBusy(RuntimeError):
+    """Another transaction is evaluating this holder right now; the event is retried later."""
+
+
+def rules_evaluate(
+    triggers: list[domain.OperationSummary], *, skip_busy: bool = False
+) -> list[Alert]:
+    """Runs every active rule on each trigger operation; returns the alerts it opened.
+
+    A holder being evaluated elsewhere is skipped (``skip_busy``, the periodic sweep) or raises
+    ``SubjectBusy`` (event handlers: the relay retries the event with backoff). Never waiting
+    here matters: a relay transaction also holds other contexts' row locks, and waiting on this
+    lock while holding them is how deadlocks with checkouts were made.
+    """
     rules = selectors.rules_active()
     opened: list[Alert] = []
     for trigger in triggers:
+        subject = trigger.customer_id or trigger.id
         with transaction.atomic():
-            _lock_subject(trigger.customer_id or trigger.id)
+            if not _lock_subject(subject):
+                if skip_busy:
+                    continue
+                raise SubjectBusy(subject)
             for rule in rules:
                 alert = _rule_apply(rule, trigger)
                 if alert is not None:
@@ -140,10 +156,11 @@ def rules_evaluate(triggers: list[domain.OperationSummary]) -> list[Alert]:
     return opened
 
 
-def _lock_subject(subject: str) -> None:
+def _lock_subject(subject: str) -> bool:
     """One evaluation per holder at a time, so two events cannot open twin alerts."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('compliance:' || %s))", [subject])
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('compliance:' || %s))", [subject])
+        return bool(cursor.fetchone()[0])
 
 
 def _rule_apply(rule: Rule, trigger: domain.OperationSummary) -> Alert | None:
@@ -335,7 +352,9 @@ def operation_record_and_evaluate(facts: OperationFacts) -> list[Alert]:
 
 def rules_evaluate_recent(lookback: timedelta) -> list[Alert]:
     """The rules over every operation of the last ``lookback`` (alerts are never doubled)."""
-    return rules_evaluate(selectors.operation_summaries_since(timezone.now() - lookback))
+    return rules_evaluate(
+        selectors.operation_summaries_since(timezone.now() - lookback), skip_busy=True
+    )
 
 
 # --- Export -----------------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Operation records from events, rules into alerts and cases, and what the database refuses."""
 
+import dataclasses
 import datetime as dt
 from datetime import timedelta
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
@@ -288,3 +290,26 @@ def test_many_customers_behind_one_ip_are_alerted_and_other_ips_are_not(shop, no
 def test_the_seeded_rules_carry_the_documented_defaults(db):
     seeded = {rule.kind: rule.parameters for rule in Rule.objects.all()}
     assert seeded == {kind.value: params for kind, params in domain.DEFAULT_PARAMETERS.items()}
+
+
+def test_a_holder_evaluated_elsewhere_is_never_waited_for(shop, now):
+    """The relay retries the event (SubjectBusy); the periodic sweep skips the holder."""
+    structuring(shop, now)
+    recorded = services.selectors.operation_summaries_since(now - timedelta(days=3))[0]
+    # A holder this test's transaction has not locked yet (its own evaluations hold theirs).
+    trigger = dataclasses.replace(recorded, customer_id="cus_evaluated_elsewhere")
+    settings_dict = connection.settings_dict
+    with psycopg.connect(
+        dbname=settings_dict["NAME"],
+        host=settings_dict["HOST"] or None,
+        port=settings_dict["PORT"] or None,
+        user=settings_dict["USER"] or None,
+        autocommit=True,
+    ) as other:
+        other.execute(
+            "SELECT pg_advisory_lock(hashtext('compliance:' || %s))", [trigger.customer_id]
+        )
+        with pytest.raises(services.SubjectBusy):
+            services.rules_evaluate([trigger])
+        assert services.rules_evaluate([trigger], skip_busy=True) == []
+    services.rules_evaluate([trigger])  # the holder is free again: evaluated, no error
