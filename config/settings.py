@@ -154,6 +154,7 @@ OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
 OUTBOX_RETRY_BASE_S = float(os.environ.get("OUTBOX_RETRY_BASE_S", 1.0))
 OUTBOX_RETRY_CAP_S = float(os.environ.get("OUTBOX_RETRY_CAP_S", 300.0))
 OUTBOX_SWEEP_INTERVAL_S = float(os.environ.get("OUTBOX_SWEEP_INTERVAL_S", 2.0))
+OUTBOX_LOCK_TIMEOUT_MS = int(os.environ.get("OUTBOX_LOCK_TIMEOUT_MS", 250))
 
 # --- Strangler routing layer (strangler/, docs/migration.md) -------------------------
 # Off under pytest (conftest.py): tests of the new side need no route table; strangler's

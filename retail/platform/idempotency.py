@@ -45,7 +45,7 @@ from retail.platform.problems import Problem, drf_exception_handler
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-TRANSACTION_ATTEMPTS = 3
+TRANSACTION_ATTEMPTS = 5
 
 ViewMethod = Callable[..., HttpResponse]
 
@@ -64,7 +64,7 @@ def idempotent(view_method: ViewMethod) -> ViewMethod:
                 if attempt >= TRANSACTION_ATTEMPTS or not _is_transient(error):
                     raise
             # A deadlock victim or serialization failure committed nothing: run it again.
-            time.sleep(random.uniform(0, 0.02 * attempt))  # noqa: S311 - jitter, not secrecy
+            time.sleep(random.uniform(0, 0.05 * attempt))  # noqa: S311 - jitter, not secrecy
             attempt += 1
 
     return wrapper

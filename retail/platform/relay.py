@@ -84,6 +84,7 @@ def relay_batch(batch_size: int | None = None) -> BatchResult:
     """Claim up to ``batch_size`` events, apply them, record the outcome. One transaction."""
     size = batch_size or settings.OUTBOX_BATCH_SIZE
     with transaction.atomic():
+        _limit_lock_waits()
         claimed = _claim(size)
         if not claimed:
             return BatchResult(0, 0, 0)
@@ -113,6 +114,16 @@ def relay_drain(max_seconds: float = 30.0) -> int:
         if result.claimed == 0:
             break
     return total
+
+
+def _limit_lock_waits() -> None:
+    """A relay transaction holds rows of many aggregates at once (stock rows of several orders,
+    in no global order), so it must not be the one that waits: past ``OUTBOX_LOCK_TIMEOUT_MS``
+    its handler fails and the event is retried, instead of a checkout dying in a deadlock."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true)", [f"{settings.OUTBOX_LOCK_TIMEOUT_MS}ms"]
+        )
 
 
 def _claim(size: int) -> list[ClaimedEvent]:

@@ -25,6 +25,7 @@ class ProbeHappened(DomainEvent):
     position: int = 0
     poison: bool = False
     sleep_s: float = 0.0
+    lock_key: int = 0  # when set, the handler takes this advisory lock (a contended row, say)
 
 
 def effect_table_create() -> None:
@@ -57,6 +58,8 @@ def probe_effect_write(event: ProbeHappened, context: EventContext) -> None:
     if event.sleep_s:
         time.sleep(event.sleep_s)
     with connection.cursor() as cursor:
+        if event.lock_key:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [event.lock_key])
         cursor.execute(
             f"INSERT INTO {EFFECT_TABLE} (event_id, aggregate_id, position) VALUES (%s, %s, %s)",  # noqa: S608
             [context.event_id, event.aggregate_id, event.position],

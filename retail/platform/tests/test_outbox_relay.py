@@ -1,6 +1,7 @@
 """The outbox and the relay in-process on real PostgreSQL (worker-process faults: tests/kernel)."""
 
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -63,6 +64,7 @@ def test_payload_round_trips_through_jsonb():
         "position": 42,
         "poison": False,
         "sleep_s": 0.0,
+        "lock_key": 0,
     }
     assert (message.event_type, message.version, message.aggregate_type) == (
         "ProbeHappened",
@@ -218,3 +220,32 @@ def test_a_failing_batch_consumer_keeps_nothing_of_the_batch(batch_consumer):
     assert effects() == []
     assert not InboxReceipt.objects.exists()
     assert set(OutboxMessage.objects.values_list("status", "attempts")) == {("pending", 1)}
+
+
+def test_a_relay_never_waits_long_for_a_lock_held_elsewhere(settings):
+    """It holds many aggregates' rows at once: it gives up (and retries) instead of waiting."""
+    settings.OUTBOX_LOCK_TIMEOUT_MS = 100
+    settings.OUTBOX_RETRY_BASE_S = 0
+    holder_ready, release = threading.Event(), threading.Event()
+
+    def hold_lock():
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(4242)")
+            holder_ready.set()
+            release.wait(10)
+        connection.close()
+
+    holder = threading.Thread(target=hold_lock)
+    holder.start()
+    holder_ready.wait(10)
+    emit_committed(ProbeHappened(aggregate_id="contended", lock_key=4242))
+    started = time.monotonic()
+    result = relay_batch()
+    waited = time.monotonic() - started
+    release.set()
+    holder.join(10)
+    assert (result.delivered, result.failed) == (0, 1)
+    assert waited < 2  # the lock is held for 10 s: the relay did not wait for it
+    assert "lock timeout" in OutboxMessage.objects.get().last_error
+    assert relay_drain() == 1  # retried once the holder is gone
+    assert len(effects()) == 1
