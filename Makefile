@@ -50,8 +50,9 @@ bench: db
 	$(PY) -m bench.raw_sql_ceiling
 	@if [ -f bench/checkout.py ]; then $(PY) -m bench.checkout; else echo "bench: checkout load not yet (bench/checkout.py)"; fi
 
-demo: db
-	@echo "demo: not yet (lands with the payments issue)"
+# An end-to-end scenario against the running system (`make run` in another terminal).
+demo: $(INSTALLED)
+	$(PY) scripts/demo.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache var
