@@ -1,14 +1,20 @@
 """Drive the compliance consumers with real events, as the relay would, and make staff tokens."""
 
+import functools
+import importlib
 import itertools
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from retail.channels import public as channels
+from retail.compliance.models import Rule
 from retail.customers import public as customers
 from retail.orders.events import OrderPlaced
 from retail.payments.events import PaymentCaptured, PaymentFailed, RefundSucceeded
@@ -119,6 +125,27 @@ class Shop:
         order_id = self.order(customer_id, amount, at, **order_options)
         self.captured(order_id, amount, at + timedelta(seconds=5))
         return order_id
+
+
+@pytest.fixture(autouse=True)
+def _default_rules(request: pytest.FixtureRequest) -> None:
+    """The rules a migration seeds: a transactional test that ran earlier on this pytest worker
+    flushed every table, so put them back (idempotently) for tests that use the database."""
+    if request.node.get_closest_marker("django_db") or "db" in request.fixturenames:
+        request.getfixturevalue("db")
+        if not Rule.objects.exists():
+            _seeding_migration().create_rules(_apps_at_seeding(), None)
+
+
+def _seeding_migration() -> Any:
+    return importlib.import_module("retail.compliance.migrations.0003_default_rules")
+
+
+@functools.cache
+def _apps_at_seeding() -> Any:
+    """The models as the seeding migration saw them (no history rows, as after ``migrate``)."""
+    loader = MigrationLoader(connection)
+    return loader.project_state(("compliance", "0003_default_rules")).apps
 
 
 @pytest.fixture
