@@ -29,6 +29,14 @@ if ! redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
     --dir /var/lib/redis --logfile /var/log/redis/ci.log
   wait_for Redis redis-cli -p "$redis_port" ping
 fi
+# The browser tests (tests/browser) drive Debian's Chromium, never a browser downloaded by
+# Playwright. Not fatal here: without it those tests fail, everything else still runs.
+if ! [ -x /usr/bin/chromium ]; then
+  echo "ensure-services: installing Chromium"
+  { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } ||
+    echo "ensure-services: Chromium could not be installed; tests/browser will fail" >&2
+fi
+
 # The broker must never evict queued tasks (RELIABILITY.md).
 redis-cli -p "$redis_port" config set maxmemory-policy noeviction >/dev/null
 
