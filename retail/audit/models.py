@@ -104,8 +104,12 @@ class RetainedHistory(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self.history_actor:
-            request = getattr(HistoricalRecords.context, "request", None)
-            actor, _ = domain.actor_label(getattr(request, "user", None))
-            self.history_actor = actor or domain.SYSTEM_ACTOR
-            self.history_request_id = getattr(request, "request_id", "")
+            self.history_actor, self.history_request_id = history_context()
         super().save(*args, **kwargs)
+
+
+def history_context() -> tuple[str, str]:
+    """The actor label and request id of the change being made now (``system`` off requests)."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    actor, _ = domain.actor_label(getattr(request, "user", None))
+    return actor or domain.SYSTEM_ACTOR, getattr(request, "request_id", "")

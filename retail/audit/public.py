@@ -4,24 +4,27 @@
 - ``audited_history()``: ``history = audited_history()`` instead of ``HistoricalRecords()``;
   history rows then carry ``retain_until`` and the actor (channel, staff user or system),
   and an API request by a channel never breaks the save (its principal is not a ``User``).
+- ``history_reason(obj, why)`` before ``obj.save()``; ``history_record(objs)`` after a write by
+  SQL that simple_history does not see (an upsert, one UPDATE for many rows).
 - ``AuditedHistoryAdmin``: the history browser for a model's admin, asking for a reason
   (stored as the history row's ``history_change_reason`` and in the audit entry).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import structlog
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import HistoricalRecords
 
 from retail.audit import domain, services
-from retail.audit.models import RetainedHistory
+from retail.audit.models import RetainedHistory, history_context, retain_until_now
 
 __all__ = [
     "AUDITOR_GROUP",
@@ -30,7 +33,10 @@ __all__ = [
     "RetainedHistory",
     "audit_record",
     "audited_history",
+    "history_reason",
+    "history_record",
     "history_user",
+    "retain_until_now",
 ]
 
 Kind = domain.Kind
@@ -75,7 +81,31 @@ def history_user(request: HttpRequest | None = None, **kwargs: Any) -> AbstractB
 
 
 def audited_history(**options: Any) -> HistoricalRecords:
+    """The reason is text: cancel and refund reasons run longer than simple_history's 100."""
+    options.setdefault("history_change_reason_field", models.TextField(null=True))
     return HistoricalRecords(bases=[RetainedHistory], get_user=history_user, **options)
+
+
+def history_reason(instance: models.Model, reason: str) -> None:
+    """The reason kept with the history row the next ``save()`` of ``instance`` writes."""
+    instance._change_reason = reason  # type: ignore[attr-defined] # read by simple_history
+
+
+def history_record(
+    instances: Sequence[models.Model], *, created: bool = False, reason: str = ""
+) -> None:
+    """History rows (one INSERT) for rows just written by SQL that simple_history does not see;
+    ``instances`` must hold the rows' values as they are now (same model)."""
+    if not instances:
+        return
+    actor, request_id = history_context()
+    type(instances[0]).history.bulk_history_create(  # type: ignore[attr-defined]
+        instances,
+        update=not created,
+        default_user=history_user(getattr(HistoricalRecords.context, "request", None)),
+        default_change_reason=reason,
+        custom_historical_attrs={"history_actor": actor, "history_request_id": request_id},
+    )
 
 
 class _ReasonForm(forms.ModelForm):
@@ -87,7 +117,7 @@ class _ReasonForm(forms.ModelForm):
 class AuditedHistoryAdmin(SimpleHistoryAdmin):
     """``SimpleHistoryAdmin`` (History button, per-object timeline) plus a change reason."""
 
-    form = _ReasonForm
+    form: type[forms.ModelForm[Any]] = _ReasonForm
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj._change_reason = form.cleaned_data.get("change_reason", "")

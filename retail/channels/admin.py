@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from retail.audit.public import AuditedHistoryAdmin
 from retail.channels import services
 from retail.channels.models import ApiKey, Channel, StaffToken, WebhookSecret
 
@@ -20,7 +21,7 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(AuditedHistoryAdmin):
     list_display = ("code", "name", "kind", "is_active", "created_at")
     list_filter = ("kind", "is_active")
     actions = ("issue_api_key", "rotate_webhook_secret")
@@ -39,7 +40,7 @@ class ChannelAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(_ReadOnlyAdmin):
+class ApiKeyAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("prefix", "channel", "created_at", "revoked_at")
     list_filter = ("channel", "revoked_at")
     exclude = ("key_hash",)
@@ -52,7 +53,7 @@ class ApiKeyAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(StaffToken)
-class StaffTokenAdmin(_ReadOnlyAdmin):
+class StaffTokenAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("prefix", "user", "created_at", "revoked_at")
     list_filter = ("revoked_at",)
     exclude = ("token_hash",)
@@ -65,6 +66,6 @@ class StaffTokenAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(WebhookSecret)
-class WebhookSecretAdmin(_ReadOnlyAdmin):
+class WebhookSecretAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("channel", "created_at", "valid_until")
     exclude = ("secret",)

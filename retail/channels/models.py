@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from retail.audit.public import audited_history
+
 
 class Channel(models.Model):
     class Kind(models.TextChoices):
@@ -17,6 +19,7 @@ class Channel(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    history = audited_history()
 
     def __str__(self) -> str:
         return self.code
@@ -30,6 +33,7 @@ class ApiKey(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    history = audited_history(excluded_fields=["key_hash"])
 
     def __str__(self) -> str:
         return f"{self.prefix}…"
@@ -42,6 +46,7 @@ class WebhookSecret(models.Model):
     secret = models.CharField(max_length=100)
     created_at = models.DateTimeField(default=timezone.now)
     valid_until = models.DateTimeField(null=True, blank=True)
+    history = audited_history(excluded_fields=["secret"])  # the secret never leaves this table
 
     def __str__(self) -> str:
         return f"{self.secret[:10]}… of {self.channel_id}"
@@ -57,6 +62,7 @@ class StaffToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    history = audited_history(excluded_fields=["token_hash"])
 
     def __str__(self) -> str:
         return f"{self.prefix}…"

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from retail.audit.public import history_reason
 from retail.channels import domain
 from retail.channels.models import ApiKey, Channel, StaffToken, WebhookSecret
 
@@ -26,13 +27,21 @@ def api_key_issue(*, channel: Channel) -> str:
     return key
 
 
+def _revoke(model: type[ApiKey] | type[StaffToken], pk: int) -> bool:
+    """Revokes the key or token if it is not yet (locked first, so it happens once)."""
+    with transaction.atomic():
+        row = model.objects.select_for_update().filter(pk=pk, revoked_at__isnull=True).first()
+        if row is None:
+            return False
+        row.revoked_at = timezone.now()
+        history_reason(row, "revoked")
+        row.save(update_fields=["revoked_at"])
+    return True
+
+
 def api_key_revoke(*, api_key: ApiKey) -> bool:
-    """Revokes the key; False when it already was (conditional, so it happens once)."""
-    return bool(
-        ApiKey.objects.filter(pk=api_key.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-    )
+    """Revokes the key; False when it already was."""
+    return _revoke(ApiKey, api_key.pk)
 
 
 def staff_token_issue(*, user: User) -> str:
@@ -42,11 +51,7 @@ def staff_token_issue(*, user: User) -> str:
 
 
 def staff_token_revoke(*, staff_token: StaffToken) -> bool:
-    return bool(
-        StaffToken.objects.filter(pk=staff_token.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-    )
+    return _revoke(StaffToken, staff_token.pk)
 
 
 def webhook_secret_rotate(*, partner: Channel, overlap: timedelta = WEBHOOK_SECRET_OVERLAP) -> str:
@@ -54,11 +59,17 @@ def webhook_secret_rotate(*, partner: Channel, overlap: timedelta = WEBHOOK_SECR
     now = timezone.now()
     with transaction.atomic():
         Channel.objects.select_for_update().get(pk=partner.pk)
-        WebhookSecret.objects.filter(channel=partner).filter(
+        lapsing = WebhookSecret.objects.filter(channel=partner).filter(
             Q(valid_until__isnull=True) | Q(valid_until__gt=now + overlap)
-        ).update(valid_until=now + overlap)
+        )
+        for old in lapsing:  # a partner has one or two valid secrets
+            old.valid_until = now + overlap
+            history_reason(old, "rotated")
+            old.save(update_fields=["valid_until"])
         secret = domain.webhook_secret_new()
-        WebhookSecret.objects.create(channel=partner, secret=secret)
+        new = WebhookSecret(channel=partner, secret=secret)
+        history_reason(new, "rotation")
+        new.save()
     return secret
 
 

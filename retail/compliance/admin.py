@@ -8,8 +8,8 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
+from retail.audit.public import AuditedHistoryAdmin
 from retail.compliance import services
 from retail.compliance.models import (
     Alert,
@@ -59,14 +59,14 @@ class _Editable(_ReadOnly):
 
 
 @admin.register(Rule)
-class RuleAdmin(_Editable, SimpleHistoryAdmin):
+class RuleAdmin(_Editable, AuditedHistoryAdmin):
     list_display = ["code", "kind", "name", "is_active", "updated_at"]
     list_filter = ["kind", "is_active"]
     readonly_fields = ["updated_at"]
 
 
 @admin.register(PoliticallyExposedPerson)
-class PoliticallyExposedPersonAdmin(_Editable, SimpleHistoryAdmin):
+class PoliticallyExposedPersonAdmin(_Editable, AuditedHistoryAdmin):
     list_display = ["name", "customer_id", "office", "office_end"]
     search_fields = ["name", "customer_id"]
 

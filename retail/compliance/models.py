@@ -5,8 +5,8 @@ earlier (migration 0002); operation records and decisions are append-only there 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from retail.audit.public import audited_history
 from retail.compliance import domain
 from retail.platform.ids import IdFactory
 
@@ -71,7 +71,7 @@ class Rule(models.Model):
     )
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(table_name="compliance_rule_history")
+    history = audited_history(table_name="compliance_rule_history")
 
     class Meta:
         db_table = "compliance_rule"
@@ -98,7 +98,7 @@ class PoliticallyExposedPerson(models.Model):
     office_start = models.DateField(null=True, blank=True)
     office_end = models.DateField(null=True, blank=True, help_text="empty: still in office")
     source = models.CharField(max_length=200, blank=True, help_text="e.g. Portal da Transparência")
-    history = HistoricalRecords(table_name="compliance_pep_history")
+    history = audited_history(table_name="compliance_pep_history")
 
     class Meta:
         db_table = "compliance_pep"

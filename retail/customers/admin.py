@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
+from retail.audit.public import AuditedHistoryAdmin
 from retail.customers import services
 from retail.customers.models import Customer, PiiAccessLog
 
@@ -19,7 +20,7 @@ class RevealForm(forms.Form):
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(AuditedHistoryAdmin):
     list_display = ("id", "name", "email", "cpf_masked", "created_at")
     search_fields = ("id", "email")
     readonly_fields = ("id", "name", "email", "cpf_masked", "created_at", "updated_at", "reveal")

@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils import timezone
 
+from retail.audit.public import audited_history
 from retail.platform.ids import IdFactory
 
 
@@ -15,6 +16,7 @@ class Customer(models.Model):
     cpf_masked = models.CharField(max_length=14, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
+    history = audited_history(excluded_fields=["cpf_hmac", "cpf_encrypted"])  # masked CPF only
 
     def __str__(self) -> str:
         return f"{self.name} ({self.cpf_masked})"

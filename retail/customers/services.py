@@ -3,6 +3,7 @@
 from django.db import connection, transaction
 from django.utils import timezone
 
+from retail.audit.public import history_record
 from retail.customers import domain, pii
 from retail.customers.models import Customer, PiiAccessLog
 
@@ -21,14 +22,15 @@ _UPSERT_SQL = f"""
     VALUES ({", ".join(["%s"] * len(_UPSERT_COLUMNS))})
     ON CONFLICT (cpf_hmac) DO UPDATE
         SET name = EXCLUDED.name, email = EXCLUDED.email, updated_at = EXCLUDED.updated_at
-    RETURNING id, created_at, cpf_encrypted
+    RETURNING id, created_at, cpf_encrypted, xmax = 0
 """  # noqa: S608 - table and column names are ours, values are parameters
 
 
 def customer_upsert(*, name: str, email: str, cpf: str) -> Customer:
     """The customer with this CPF, created or with name and e-mail brought up to date.
 
-    One ``INSERT … ON CONFLICT (cpf_hmac) DO UPDATE``: safe under concurrent checkouts.
+    One ``INSERT … ON CONFLICT (cpf_hmac) DO UPDATE``: safe under concurrent checkouts (its
+    ``xmax = 0`` tells an insert from an update, for the history row simple_history cannot see).
     """
     digits = domain.cpf_normalize(cpf)
     now = timezone.now()
@@ -41,9 +43,10 @@ def customer_upsert(*, name: str, email: str, cpf: str) -> Customer:
         created_at=now,
         updated_at=now,
     )
-    with connection.cursor() as cursor:
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
         cursor.execute(_UPSERT_SQL, [getattr(customer, column) for column in _UPSERT_COLUMNS])
-        customer.id, customer.created_at, customer.cpf_encrypted = cursor.fetchone()
+        customer.id, customer.created_at, customer.cpf_encrypted, created = cursor.fetchone()
+        history_record([customer], created=created)
     return customer
 
 

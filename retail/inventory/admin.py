@@ -5,6 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from retail.audit.public import AuditedHistoryAdmin
 from retail.inventory.models import Reservation, StockItem, StockMove
 
 
@@ -20,13 +21,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockItem)
-class StockItemAdmin(ReadOnlyAdmin):
+class StockItemAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("sku", "on_hand", "reserved", "updated_at")
     search_fields = ("sku",)
 
 
 @admin.register(Reservation)
-class ReservationAdmin(ReadOnlyAdmin):
+class ReservationAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("reference", "status", "expires_at", "created_at", "closed_at")
     list_filter = ("status",)
     search_fields = ("reference",)

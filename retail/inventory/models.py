@@ -4,12 +4,15 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from retail.audit.public import audited_history
+
 
 class StockItem(models.Model):
     sku = models.CharField(max_length=64, unique=True)
     on_hand = models.BigIntegerField(default=0)
     reserved = models.BigIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)
+    history = audited_history()  # written by inventory.services._apply (one INSERT per change)
 
     class Meta:
         constraints = [
@@ -43,6 +46,7 @@ class Reservation(models.Model):
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    history = audited_history()
 
     class Meta:
         indexes = [

@@ -2,7 +2,8 @@
 
 Every write locks the stock rows it changes with ``SELECT … ORDER BY sku FOR UPDATE``,
 so two carts naming the same SKUs in opposite order queue instead of deadlocking, and
-closes a reservation with a conditional UPDATE on its status, so it happens once.
+closes a reservation only if it is locked in the expected status, so it happens once.
+Counters change by one SQL UPDATE, so their history rows are written here (``history_record``).
 """
 
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from retail.audit.public import history_record
 from retail.inventory.models import Reservation, ReservationLine, StockItem, StockMove
 
 
@@ -65,6 +67,7 @@ def _apply(
         )
         for sku, (delta_on_hand, delta_reserved) in deltas.items()
     )
+    history_record([items[sku] for sku in skus], reason=f"{reason} {reference}")
 
 
 def stock_receive(*, sku: str, quantity: int, reference: str) -> StockItem:
@@ -117,15 +120,27 @@ def _reservation_lines(reference: str) -> dict[str, int]:
     )
 
 
+def _reservation_move(reference: str, current: str, status: str, **conditions: object) -> bool:
+    """Locks the reservation if it is ``current`` (and ``conditions``), moves it to ``status``."""
+    reservation = (
+        Reservation.objects.select_for_update()
+        .filter(reference=reference, status=current, **conditions)
+        .first()
+    )
+    if reservation is None:
+        return False
+    reservation.status = status
+    reservation.closed_at = timezone.now()
+    reservation.save(update_fields=["status", "closed_at"])
+    return True
+
+
 def _reservation_close(
     *, reference: str, status: str, reason: str, consume: bool, **conditions: object
 ) -> bool:
     """Moves an active reservation to ``status`` once; False if it was not active."""
     with transaction.atomic():
-        closed = Reservation.objects.filter(
-            reference=reference, status=Reservation.Status.ACTIVE, **conditions
-        ).update(status=status, closed_at=timezone.now())
-        if not closed:
+        if not _reservation_move(reference, Reservation.Status.ACTIVE, status, **conditions):
             return False
         lines = _reservation_lines(reference)
         items = _locked_stock(sorted(lines))
@@ -158,10 +173,9 @@ def reservation_expire(*, reference: str, now: datetime) -> bool:
 def reservation_restock(*, reference: str) -> bool:
     """A committed (sold) reservation's units come back on hand: the order was cancelled."""
     with transaction.atomic():
-        returned = Reservation.objects.filter(
-            reference=reference, status=Reservation.Status.COMMITTED
-        ).update(status=Reservation.Status.RETURNED, closed_at=timezone.now())
-        if not returned:
+        if not _reservation_move(
+            reference, Reservation.Status.COMMITTED, Reservation.Status.RETURNED
+        ):
             return False
         lines = _reservation_lines(reference)
         items = _locked_stock(sorted(lines))

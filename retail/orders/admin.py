@@ -5,8 +5,8 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from simple_history.admin import SimpleHistoryAdmin
 
+from retail.audit.public import AuditedHistoryAdmin
 from retail.orders import services
 from retail.orders.models import Order, OrderLine
 from retail.platform.problems import Problem
@@ -24,7 +24,7 @@ class OrderLineInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(SimpleHistoryAdmin):
+class OrderAdmin(AuditedHistoryAdmin):
     list_display = ("number", "id", "channel_code", "status", "total", "created_at")
     list_filter = ("status", "channel_code")
     search_fields = ("number", "id", "customer_id", "external_order_id")

@@ -1,23 +1,15 @@
 """Orders and their lines. ``payments``/``refunds`` are a read model kept by this context's
 handlers of payments events (the payments context owns the truth)."""
 
-from typing import Any
-
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from simple_history.models import HistoricalRecords
 
+from retail.audit.public import audited_history
 from retail.orders.domain import MAX_QUANTITY, Status
 from retail.platform.ids import IdFactory
 
 NUMBER_SEQUENCE = "orders_order_number_seq"
-
-
-def history_user(request: Any = None, **kwargs: Any) -> Any:
-    """A Django user when staff acted through the admin; None for channels, tasks, handlers."""
-    user = getattr(request, "user", None)
-    return user if isinstance(user, models.Model) else None
 
 
 class Order(models.Model):
@@ -39,7 +31,7 @@ class Order(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     retain_until = models.DateField()
-    history = HistoricalRecords(get_user=history_user, excluded_fields=["payments", "refunds"])
+    history = audited_history(excluded_fields=["payments", "refunds"])
 
     class Meta:
         indexes = [models.Index(fields=["channel_code", "-created_at"])]

@@ -10,6 +10,7 @@ import structlog
 from django.db import connection, transaction
 from django.utils import timezone
 
+from retail.audit.public import history_reason
 from retail.catalog import public as catalog
 from retail.customers import public as customers
 from retail.inventory import public as inventory
@@ -210,7 +211,7 @@ def _transition_locked(order: Order, target: Status, reason: str, **event_fields
     order.status = target
     order.status_reason = reason[:200]
     order.updated_at = timezone.now()
-    order._change_reason = reason  # type: ignore[attr-defined] # the history row's reason
+    history_reason(order, reason)
     order.save(update_fields=["status", "status_reason", "updated_at"])
     if target in _WITH_REASON:
         event_fields["reason"] = reason

@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from retail.audit.public import AuditedHistoryAdmin
 from retail.payments import services
 from retail.payments.models import PartnerOrder, Payment, Refund, UnmatchedWebhook
 from retail.payments.psp import PspUnavailable
@@ -33,7 +34,7 @@ class RefundInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(_ReadOnlyAdmin):
+class PaymentAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("id", "order_id", "channel", "amount", "status", "psp_reference", "created_at")
     list_filter = ("status", "channel", "method")
     search_fields = ("id", "order_id", "psp_reference")
@@ -53,7 +54,7 @@ class PaymentAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(_ReadOnlyAdmin):
+class RefundAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("id", "order_id", "payment", "amount", "status", "created_at")
     list_filter = ("status",)
     search_fields = ("id", "order_id", "payment__id", "psp_reference")

@@ -3,6 +3,7 @@
 from django.db import models
 from django.db.models import Q
 
+from retail.audit.public import audited_history
 from retail.payments.domain import PaymentStatus, RefundStatus
 from retail.platform.ids import IdFactory
 
@@ -30,6 +31,7 @@ class Payment(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True, help_text="the PSP accepted it")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = audited_history(excluded_fields=["token"])
 
     class Meta:
         db_table = "payments_payment"
@@ -67,6 +69,7 @@ class Refund(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True, help_text="the PSP accepted it")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = audited_history()
 
     class Meta:
         db_table = "payments_refund"

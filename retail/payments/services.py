@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from retail.audit.public import history_reason
 from retail.orders import public as orders
 from retail.payments import psp, selectors
 from retail.payments.domain import (
@@ -117,6 +118,7 @@ def payment_cancel_refund(order_id: str) -> Refund | None:
             return None
         if payment.status != PaymentStatus.CAPTURED:
             payment.refund_when_captured = True
+            history_reason(payment, "order cancelled before the capture")
             payment.save(update_fields=["refund_when_captured", "updated_at"])
             return None
         return _refund_rest(payment)
@@ -135,10 +137,16 @@ def _payment_move(
         if step == PaymentStatus.FAILED:
             payment.failure_reason = reason[:200] or "declined"
         outbox.emit(_payment_event(payment, step))
+    history_reason(payment, _reported(reported, payment.failure_reason))
     payment.save()
     if steps and steps[-1] == PaymentStatus.CAPTURED and payment.refund_when_captured:
         _refund_rest(payment)
     return steps
+
+
+def _reported(status: str, failure_reason: str) -> str:
+    """The history reason of a payment or refund the PSP moved (and why it failed)."""
+    return f"PSP reported {status}" + (f": {failure_reason}" if failure_reason else "")
 
 
 _PAYMENT_EVENTS: dict[PaymentStatus, type[PaymentEvent]] = {
@@ -222,9 +230,9 @@ def _refund_create(payment: Payment, *, amount: int, reason: str) -> Refund:
         captured=captured,
         refunds_not_failed=selectors.refund_amounts_holding(payment.id),
     )
-    refund = Refund.objects.create(
-        payment=payment, order_id=payment.order_id, amount=amount, reason=reason
-    )
+    refund = Refund(payment=payment, order_id=payment.order_id, amount=amount, reason=reason)
+    history_reason(refund, reason)
+    refund.save(force_insert=True)
     outbox.emit(
         RefundRequested(
             aggregate_id=payment.id,
@@ -263,6 +271,7 @@ def _refund_settle(
     else:
         refund.failure_reason = reason[:200] or "declined"
         outbox.emit(RefundFailed(**common, reason=refund.failure_reason))
+    history_reason(refund, _reported(new, refund.failure_reason))
     refund.save()
     return new
 

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.commerce.conftest import order_body, place
 
 pytestmark = pytest.mark.django_db
-QUERY_BUDGET = 30
+QUERY_BUDGET = 33  # 3 of them history rows (customer, stock, reservation): issue 8
 
 
 def checkout_queries(web, lines, key):
