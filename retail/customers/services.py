@@ -1,9 +1,9 @@
-"""Writes: upsert a customer by CPF, reveal a CPF (logged)."""
+"""Writes: upsert a customer by CPF, reveal a CPF (logged, and in the audit trail)."""
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from retail.audit.public import history_record
+from retail.audit.public import Kind, audit_record, history_record
 from retail.customers import domain, pii
 from retail.customers.models import Customer, PiiAccessLog
 
@@ -56,4 +56,11 @@ def customer_reveal_cpf(*, customer: Customer, actor: str, reason: str) -> str:
         raise ValueError("revealing a CPF needs an actor and a reason")
     with transaction.atomic():
         PiiAccessLog.objects.create(customer=customer, field="cpf", actor=actor, reason=reason)
+        audit_record(
+            kind=Kind.STAFF,
+            action="pii.revealed",
+            actor=actor,
+            subject=customer.pk,
+            data={"field": "cpf", "reason": reason},
+        )
         return pii.decrypt(bytes(customer.cpf_encrypted))
