@@ -1,6 +1,11 @@
-"""Back office for channels: keys are shown once when issued, revoked by action, never edited."""
+"""Back office for channels: keys are shown once when issued, revoked by action, never edited.
+
+Actions need the model's change permission (view-only staff such as auditors cannot run them)
+and each writes an admin LogEntry, which reaches the audit trail.
+"""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_permission_codename
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -19,6 +24,11 @@ class _ReadOnlyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        """The rows are never edited here, yet revoking is a change: it needs that permission."""
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+
 
 @admin.register(Channel)
 class ChannelAdmin(AuditedHistoryAdmin):
@@ -26,16 +36,20 @@ class ChannelAdmin(AuditedHistoryAdmin):
     list_filter = ("kind", "is_active")
     actions = ("issue_api_key", "rotate_webhook_secret")
 
-    @admin.action(description="Issue a new API key (shown once)")
+    @admin.action(description="Issue a new API key (shown once)", permissions=["change"])
     def issue_api_key(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
         for channel in queryset:
             key = services.api_key_issue(channel=channel)
+            self.log_change(request, channel, "Issued a new API key.")
             messages.warning(request, f"New API key for {channel.code} (shown once): {key}")
 
-    @admin.action(description="Rotate the webhook secret (old ones stay valid 24 h)")
+    @admin.action(
+        description="Rotate the webhook secret (old ones stay valid 24 h)", permissions=["change"]
+    )
     def rotate_webhook_secret(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
         for partner in queryset.filter(kind=Channel.Kind.MARKETPLACE):
             secret = services.webhook_secret_rotate(partner=partner)
+            self.log_change(request, partner, "Rotated the webhook secret.")
             messages.warning(request, f"New webhook secret for {partner.code}: {secret}")
 
 
@@ -46,10 +60,12 @@ class ApiKeyAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
     exclude = ("key_hash",)
     actions = ("revoke",)
 
-    @admin.action(description="Revoke the selected keys")
+    @admin.action(description="Revoke the selected keys", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
-        revoked = sum(services.api_key_revoke(api_key=api_key) for api_key in queryset)
-        messages.success(request, f"{revoked} key(s) revoked.")
+        revoked = [key for key in queryset if services.api_key_revoke(api_key=key)]
+        for key in revoked:
+            self.log_change(request, key, "Revoked.")
+        messages.success(request, f"{len(revoked)} key(s) revoked.")
 
 
 @admin.register(StaffToken)
@@ -59,10 +75,12 @@ class StaffTokenAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
     exclude = ("token_hash",)
     actions = ("revoke",)
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[StaffToken]) -> None:
-        revoked = sum(services.staff_token_revoke(staff_token=token) for token in queryset)
-        messages.success(request, f"{revoked} token(s) revoked.")
+        revoked = [token for token in queryset if services.staff_token_revoke(staff_token=token)]
+        for token in revoked:
+            self.log_change(request, token, "Revoked.")
+        messages.success(request, f"{len(revoked)} token(s) revoked.")
 
 
 @admin.register(WebhookSecret)
