@@ -1,9 +1,14 @@
-"""One order's trace: placed, paid via PSP webhooks, partly refunded, cancelled.
+"""One real order's trace (issue 8 "Must show"): placed through POST /api/v1/orders/, paid by
+PSP webhooks delivered in a storm (each three times, the capture before the authorization),
+partly refunded through POST …/refunds, cancelled (the rest is refunded), and the partial
+refund's refund.succeeded webhook arrives. (A partially_refunded order cannot be cancelled, so
+the cancellation comes while the partial refund is pending: the order goes paid → cancelled.)
 
-Until the orders API lands, the steps are the contexts' real event classes emitted through the
-outbox and delivered by the relay, plus real signed webhook requests through the middleware.
-Other contexts react to these events (e.g. the ledger posts); their entries may join the trace,
-but every step appears exactly once, in order, with its key, actor and a linked hash.
+The relay runs in-process (``relay_drain``); no Celery worker runs, so the PSP calls of the
+payment and refund tasks are never made (the ``sent_tasks`` fixture keeps them). Every effect
+shows once: requests with their Idempotency-Key and actor, transitions, events and ledger
+postings. Webhook deliveries are requests too, so each of the three shows (one effect, two
+duplicates that change nothing).
 """
 
 import itertools
@@ -12,108 +17,124 @@ import time
 
 import pytest
 from django.conf import settings
-from django.db import transaction
 from django.test import Client
 
 from retail.audit.tests.factories import manage, staff_token
-from retail.orders.events import OrderCancelled, OrderPaid, OrderPartiallyRefunded, OrderPlaced
-from retail.payments.events import (
-    PaymentAuthorized,
-    PaymentCaptured,
-    PaymentRequested,
-    RefundRequested,
-    RefundSucceeded,
-)
-from retail.platform import outbox
 from retail.platform.relay import relay_drain
 from retail.platform.webhooks import sign
+from tests.payments.conftest import order_body
 
 pytestmark = pytest.mark.django_db(transaction=True)
-ORDER, PAYMENT, REFUND = "ord_01TRACE", "pay_01TRACE", "ref_01TRACE"
-ORDER_FIELDS = {"order_id": ORDER, "number": "R-1", "channel": "web", "customer_id": "cus_1"}
-PAYMENT_FIELDS = {"aggregate_id": PAYMENT, "order_id": ORDER, "channel": "web"}
-REFUND_FIELDS = {**PAYMENT_FIELDS, "refund_id": REFUND}
+STORM = 3
 
 
-def emit(*events: object) -> list[str]:
-    with transaction.atomic():
-        ids = [str(outbox.emit(event).event_id) for event in events]  # type: ignore[arg-type]
+def psp_storm(client: Client, webhook_id: str, kind: str, data: dict) -> list[int]:
+    """Deliver one signed PSP webhook ``STORM`` times, as a retrying PSP does; the statuses."""
+    body = json.dumps({"type": kind, "timestamp": "2026-01-01T00:00:00Z", "data": data}).encode()
+    statuses = []
+    for _ in range(STORM):
+        now = int(time.time())
+        response = client.post(
+            "/webhooks/psp/",
+            data=body,
+            content_type="application/json",
+            HTTP_WEBHOOK_ID=webhook_id,
+            HTTP_WEBHOOK_TIMESTAMP=str(now),
+            HTTP_WEBHOOK_SIGNATURE=sign(settings.PSP_WEBHOOK_SECRET, webhook_id, now, body),
+        )
+        statuses.append(response.status_code)
+    return statuses
+
+
+def post(web, path: str, body: dict, key: str) -> dict:
+    response = web.post(path, body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code in (200, 201), response.content
+    return json.loads(response.content)
+
+
+def step(entry: dict) -> tuple:
+    """Kind and action; requests and webhooks also by their key (events' keys are ids)."""
+    keyed = entry["kind"] in ("request", "webhook")
+    return (entry["kind"], entry["action"], *([entry["idempotency_key"]] if keyed else []))
+
+
+def test_a_real_order_trace_shows_every_step_once_with_hashes_and_verifies(web, skus, client):
+    order = post(web, "/api/v1/orders/", order_body(lines=(("TEE", 2), ("MUG", 1))), "place-1")
+    order_id = order["id"]
     relay_drain()
-    return ids
+    (payment,) = web.get(f"/api/v1/orders/{order_id}/").json()["payments"]
+    paid = {"payment_id": payment["id"], "order_id": order_id, "amount": order["total"]}
+    webhooks = {"whk_captured": "payment.captured", "whk_authorized": "payment.authorized"}
+    for webhook_id, kind in webhooks.items():  # the capture overtakes the authorization
+        statuses = psp_storm(client, webhook_id, kind, {**paid, "psp_reference": "psp_1"})
+        assert statuses == [200] * STORM
+    relay_drain()
+    assert web.get(f"/api/v1/orders/{order_id}/").json()["status"] == "paid"
 
-
-def psp_webhook(client: Client, webhook_id: str, kind: str, amount: int) -> None:
-    body = json.dumps(
-        {"type": kind, "data": {"payment_id": PAYMENT, "order_id": ORDER, "amount": amount}}
-    ).encode()
-    now = int(time.time())
-    client.post(
-        "/webhooks/psp/",
-        data=body,
-        content_type="application/json",
-        HTTP_WEBHOOK_ID=webhook_id,
-        HTTP_WEBHOOK_TIMESTAMP=str(now),
-        HTTP_WEBHOOK_SIGNATURE=sign(settings.PSP_WEBHOOK_SECRET, webhook_id, now, body),
+    refund = post(
+        web, f"/api/v1/orders/{order_id}/refunds", {"amount": 1000, "reason": "scratched"}, "r-1"
     )
-
-
-def test_the_trace_shows_every_step_once_in_order(client: Client):
-    placed = emit(
-        OrderPlaced(
-            aggregate_id=ORDER, **ORDER_FIELDS, total=10000, payment_method="card",
-            payment_token="tok_ok", lines=[{"sku": "S", "quantity": 1, "unit_price": 10000}],
-            customer_name="Ana Souza", customer_email="ana@example.com", client_ip="203.0.113.9",
-        ),
-        PaymentRequested(**PAYMENT_FIELDS, amount=10000, method="card"),
-    )  # fmt: skip
-    psp_webhook(client, "msg_authorized", "payment.authorized", 10000)
-    psp_webhook(client, "msg_captured", "payment.captured", 10000)
-    paid = emit(
-        PaymentAuthorized(**PAYMENT_FIELDS, amount=10000),
-        PaymentCaptured(**PAYMENT_FIELDS, amount=10000),
-        OrderPaid(aggregate_id=ORDER, **ORDER_FIELDS, total=10000),
-    )
-    refunded_and_cancelled = emit(
-        RefundRequested(**REFUND_FIELDS, amount=3000, reason="damaged"),
-        RefundSucceeded(**REFUND_FIELDS, amount=3000),
-        OrderPartiallyRefunded(aggregate_id=ORDER, **ORDER_FIELDS, total=10000, refunded=3000),
-        OrderCancelled(aggregate_id=ORDER, **ORDER_FIELDS, total=10000, reason="customer asked"),
-    )  # fmt: skip
-    # Each phase completes before the next; inside a phase the relay keeps each aggregate's
-    # order (payment events, order events) but may interleave the two aggregates.
-    phases = [placed, ["msg_authorized", "msg_captured"], paid, refunded_and_cancelled]
-    steps = [key for phase in phases for key in phase]
+    relay_drain()
+    post(web, f"/api/v1/orders/{order_id}/cancel", {}, key="cancel-1")
+    relay_drain()
+    settled = {**paid, "refund_id": refund["id"], "amount": 1000, "psp_reference": "psp_r1"}
+    assert psp_storm(client, "whk_refunded", "refund.succeeded", settled) == [200] * STORM
+    relay_drain()
+    document = web.get(f"/api/v1/orders/{order_id}/").json()
+    assert document["status"] == "cancelled"
+    assert {(r["amount"], r["status"]) for r in document["refunds"]} == {
+        (1000, "succeeded"),
+        (order["total"] - 1000, "pending"),
+    }
 
     response = client.get(
-        f"/api/v1/audit/orders/{ORDER}/trace",
+        f"/api/v1/audit/orders/{order_id}/trace",
         HTTP_AUTHORIZATION=f"Bearer {staff_token('auditor1', 'auditor')}",
     )
+    assert response.status_code == 200
     entries = response.json()["entries"]
-    keys = [entry["idempotency_key"] for entry in entries]
-    assert len(keys) == len(set(keys)), "a step appears twice"
-    assert sorted(key for key in keys if key in steps) == sorted(steps), "a step is missing"
-    position = {key: keys.index(key) for key in steps}
-    for earlier, later in itertools.pairwise(phases):
-        assert max(position[key] for key in earlier) < min(position[key] for key in later)
-    payment_keys = [paid[0], paid[1], refunded_and_cancelled[0], refunded_and_cancelled[1]]
-    order_keys = [placed[0], paid[2], refunded_and_cancelled[2], refunded_and_cancelled[3]]
-    for aggregate_keys in (payment_keys, order_keys):
-        assert [position[key] for key in aggregate_keys] == sorted(
-            position[key] for key in aggregate_keys
-        )
-    by_key = {entry["idempotency_key"]: entry for entry in entries}
-    assert by_key[steps[0]]["kind"] == "transition"
-    assert by_key[steps[0]]["action"] == "OrderPlaced"
-    assert by_key[steps[1]]["kind"] == "event"
-    assert by_key["msg_captured"]["kind"] == "webhook"
-    assert by_key["msg_captured"]["actor"] == "webhook:psp"
-    assert by_key["msg_captured"]["data"]["type"] == "payment.captured"
-    assert by_key[steps[-1]]["action"] == "OrderCancelled"
-    assert all(entry["actor"] and len(entry["hash"]) == 64 for entry in entries)
-    assert [entry["seq"] for entry in entries] == sorted(entry["seq"] for entry in entries)
-    payload = by_key[steps[0]]["data"]["payload"]
-    for personal in ("payment_token", "customer_email", "customer_name"):
-        assert payload[personal] == "[redacted]"
-    assert by_key["msg_captured"]["data"]["status"] in (200, 422)  # unknown payment: recorded
+
+    orders, psp = f"POST /api/v1/orders/{order_id}", "POST /webhooks/psp/"
+    assert [step(entry) for entry in entries] == [
+        ("request", "POST /api/v1/orders/", "place-1"),
+        ("transition", "OrderPlaced"),
+        ("event", "PaymentRequested"),
+        *[("webhook", psp, "whk_captured")] * STORM,  # one effect, then duplicates
+        *[("webhook", psp, "whk_authorized")] * STORM,  # late: nothing left to do
+        ("event", "PaymentAuthorized"),
+        ("event", "PaymentCaptured"),
+        ("transition", "OrderPaid"),
+        ("ledger", "JournalEntryPosted"),
+        ("ledger", "JournalEntryPosted"),
+        ("request", f"{orders}/refunds", "r-1"),
+        ("event", "RefundRequested"),
+        ("request", f"{orders}/cancel", "cancel-1"),
+        ("transition", "OrderCancelled"),
+        ("event", "RefundRequested"),  # the rest, refunded because of the cancellation
+        *[("webhook", psp, "whk_refunded")] * STORM,
+        ("event", "RefundSucceeded"),
+        ("ledger", "JournalEntryPosted"),
+    ]
+    effects = [e["idempotency_key"] for e in entries if e["kind"] != "webhook"]
+    assert len(effects) == len(set(effects)), "an effect shows twice"
+    requests = [e for e in entries if e["kind"] == "request"]
+    assert {(e["actor"], e["channel"]) for e in requests} == {("channel:web", "web")}
+    assert [e["data"]["status"] for e in requests] == [201, 201, 200]
+    webhooks = [e for e in entries if e["kind"] == "webhook"]
+    assert {(e["actor"], e["data"]["status"]) for e in webhooks} == {("webhook:psp", 200)}
+    assert [e["data"]["type"] for e in webhooks[::STORM]] == [
+        "payment.captured",
+        "payment.authorized",
+        "refund.succeeded",
+    ]
+    seqs = [e["seq"] for e in entries]
+    assert seqs == sorted(seqs)
+    assert all(len(e["hash"]) == 64 and len(e["prev_hash"]) == 64 for e in entries)
+    assert all(e["actor"] for e in entries)
+    for earlier, later in itertools.pairwise(entries):
+        if later["seq"] == earlier["seq"] + 1:
+            assert later["prev_hash"] == earlier["hash"]
+    placed = entries[1]["data"]["payload"]
+    assert placed["customer_email"] == placed["payment_token"] == "[redacted]"
     code, output = manage("audit_verify")
     assert code == 0, output
