@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from retail.audit.public import AuditedHistoryAdmin
 from retail.catalog.models import ChannelPrice, Product, Sku
 
 
@@ -18,7 +19,7 @@ class ChannelPriceInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(AuditedHistoryAdmin):
     list_display = ("name", "is_active", "created_at")
     list_filter = ("is_active",)
     search_fields = ("name",)
@@ -26,7 +27,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sku)
-class SkuAdmin(admin.ModelAdmin):
+class SkuAdmin(AuditedHistoryAdmin):
     list_display = ("code", "name", "base_price", "is_active")
     list_filter = ("is_active",)
     search_fields = ("code", "name")

@@ -3,12 +3,15 @@
 from django.db import models
 from django.utils import timezone
 
+from retail.audit.public import audited_history
+
 
 class Product(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    history = audited_history()
 
     def __str__(self) -> str:
         return self.name
@@ -21,6 +24,7 @@ class Sku(models.Model):
     base_price = models.BigIntegerField(help_text="centavos (BRL)")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
+    history = audited_history()
 
     class Meta:
         constraints = [
@@ -39,6 +43,7 @@ class ChannelPrice(models.Model):
     sku = models.ForeignKey(Sku, on_delete=models.CASCADE, related_name="channel_prices")
     channel_code = models.SlugField(max_length=32)
     price = models.BigIntegerField(help_text="centavos (BRL)")
+    history = audited_history()
 
     class Meta:
         constraints = [

@@ -7,12 +7,13 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from retail.audit.public import AuditedHistoryAdmin
 from retail.fulfillment import services
 from retail.fulfillment.models import Shipment
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(admin.ModelAdmin):
+class ShipmentAdmin(AuditedHistoryAdmin):
     list_display = ("id", "order_id", "status", "carrier", "tracking_code", "created_at")
     list_filter = ("status",)
     search_fields = ("id", "order_id", "tracking_code")

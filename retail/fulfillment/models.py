@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils import timezone
 
+from retail.audit.public import audited_history
 from retail.platform.ids import IdFactory
 
 
@@ -22,6 +23,7 @@ class Shipment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     shipped_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    history = audited_history(excluded_fields=["shipping_address"])  # set once, personal data
 
     def __str__(self) -> str:
         return f"{self.pk} for {self.order_id} ({self.status})"

@@ -5,6 +5,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from retail.audit.public import history_reason
 from retail.fulfillment.events import ShipmentDelivered, ShipmentShipped
 from retail.fulfillment.models import Shipment
 from retail.platform import outbox
@@ -24,11 +25,18 @@ def shipment_create(*, order_id: str, shipping_address: dict[str, Any]) -> Shipm
 
 def shipment_cancel(*, order_id: str) -> bool:
     """A cancelled order's shipment is not sent (only while it has not left)."""
-    return bool(
-        Shipment.objects.filter(order_id=order_id, status=Shipment.Status.PENDING).update(
-            status=Shipment.Status.CANCELLED
+    with transaction.atomic():
+        shipment = (
+            Shipment.objects.select_for_update()
+            .filter(order_id=order_id, status=Shipment.Status.PENDING)
+            .first()
         )
-    )
+        if shipment is None:
+            return False
+        shipment.status = Shipment.Status.CANCELLED
+        history_reason(shipment, "order cancelled")
+        shipment.save(update_fields=["status"])
+    return True
 
 
 def shipment_ship(*, shipment_id: str, carrier: str, tracking_code: str) -> Shipment:

@@ -6,10 +6,14 @@ from datetime import date
 
 import pytest
 
+from retail.catalog.models import ChannelPrice, Sku
+from retail.catalog.tests.factories import SkuFactory
 from retail.channels import services as channels
 from retail.channels.models import ApiKey, Channel, WebhookSecret
 from retail.channels.tests.factories import ChannelFactory
 from retail.customers.models import Customer
+from retail.fulfillment import services as fulfillment
+from retail.fulfillment.models import Shipment
 from retail.inventory.models import Reservation, StockItem, StockMove
 from retail.orders.models import Order
 from retail.payments.models import Payment, Refund
@@ -151,3 +155,38 @@ def test_an_admin_edit_keeps_its_reason_and_staff_actor(admin_client):
     assert (last.name, last.history_change_reason) == ("New name", "partner renamed (ticket 42)")
     assert last.history_actor == "staff:admin"
     assert last.history_user.username == "admin"
+
+
+def test_a_price_change_in_admin_and_a_shipment_cancellation_keep_their_history(admin_client):
+    sku = SkuFactory(code="TEE", name="Tee", base_price=2500)
+    response = admin_client.post(
+        f"/admin/catalog/sku/{sku.pk}/change/",
+        {
+            "code": "TEE",
+            "product": sku.product_id,
+            "name": "Tee",
+            "base_price": "2990",
+            "is_active": "on",
+            "created_at_0": "2026-01-01",
+            "created_at_1": "00:00:00",
+            "change_reason": "supplier raised costs",
+            "channel_prices-TOTAL_FORMS": "1",
+            "channel_prices-INITIAL_FORMS": "0",
+            "channel_prices-0-channel_code": "app",
+            "channel_prices-0-price": "2790",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    last = rows(Sku, id=sku.pk)[-1]
+    assert (last.base_price, last.history_change_reason) == (2990, "supplier raised costs")
+    assert [(row.price, row.history_actor) for row in rows(ChannelPrice)] == [(2790, "staff:admin")]
+
+    shipment = fulfillment.shipment_create(order_id="ord_1", shipping_address={"city": "SP"})
+    assert fulfillment.shipment_cancel(order_id="ord_1") is True
+    assert fulfillment.shipment_cancel(order_id="ord_1") is False
+    history = rows(Shipment, id=shipment.pk)
+    assert [(row.history_type, row.status, row.history_change_reason) for row in history] == [
+        ("+", "pending", None),
+        ("~", "cancelled", "order cancelled"),
+    ]
+    assert not hasattr(history[0], "shipping_address")
