@@ -3,8 +3,6 @@
 Everything here is read-only for everyone: the database would refuse the writes anyway.
 """
 
-from typing import Any
-
 from django.contrib import admin
 from django.contrib.admin.models import LogEntry
 from django.db import models
@@ -12,17 +10,7 @@ from django.http import HttpRequest
 from simple_history.models import registered_models
 
 from retail.audit.models import AuditCheckpoint, AuditEntry, AuditPurge
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from retail.platform.admin import ReadOnlyAdmin
 
 
 @admin.register(AuditEntry)

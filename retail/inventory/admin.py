@@ -1,23 +1,10 @@
 """Back office for inventory: read-only views of stock, reservations and moves."""
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from retail.audit.public import AuditedHistoryAdmin
 from retail.inventory.models import Reservation, StockItem, StockMove
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from retail.platform.admin import ReadOnlyAdmin
 
 
 @admin.register(StockItem)

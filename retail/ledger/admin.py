@@ -9,17 +9,7 @@ from django.http import HttpRequest
 from retail.ledger import services
 from retail.ledger.domain import LedgerRejected
 from retail.ledger.models import Account, JournalEntry, Posting
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from retail.platform.admin import ReadOnlyAdmin
 
 
 @admin.register(Account)
