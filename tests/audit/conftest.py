@@ -1,3 +1,3 @@
 """Storefront and payments fixtures: channels with keys, stocked SKUs, tasks kept in-process."""
 
-from tests.payments.conftest import sent_tasks, skus, web  # noqa: F401 - fixtures
+from tests.payments.conftest import sent_tasks, skus  # noqa: F401 - fixtures

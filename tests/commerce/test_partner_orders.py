@@ -7,7 +7,8 @@ from retail.inventory.models import StockItem
 from retail.orders import public as orders
 from retail.orders.models import Order
 from retail.platform.problems import Problem
-from tests.commerce.conftest import VALID_CPF, channel_client, outbox_events
+from tests.commerce.conftest import VALID_CPF, outbox_events
+from tests.conftest import channel_client
 
 pytestmark = pytest.mark.django_db
 
