@@ -1,6 +1,8 @@
 """Shipments: one per order, shipped then delivered, each step one event."""
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
 
 from retail.fulfillment import services
 from retail.fulfillment.models import Shipment
@@ -67,3 +69,25 @@ def test_admin_actions_ship_and_deliver(admin_client):
     admin_client.post(url, {"action": "mark_delivered", "_selected_action": [shipment.pk]})
     assert Shipment.objects.get().status == "delivered"
     assert len(events("ShipmentShipped")) == len(events("ShipmentDelivered")) == 1
+
+
+def test_view_only_staff_cannot_ship(client, django_user_model):
+    shipment = services.shipment_create(order_id="ord_1", shipping_address={})
+    viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_shipment"))
+    client.force_login(viewer)
+    client.post(
+        "/admin/fulfillment/shipment/",
+        {"action": "mark_shipped", "_selected_action": [shipment.pk]},
+    )
+    assert Shipment.objects.get().status == "pending"
+    assert not events("ShipmentShipped")
+
+
+def test_each_admin_step_leaves_an_admin_log_entry(admin_client):
+    shipment = services.shipment_create(order_id="ord_1", shipping_address={})
+    url = "/admin/fulfillment/shipment/"
+    admin_client.post(url, {"action": "mark_shipped", "_selected_action": [shipment.pk]})
+    admin_client.post(url, {"action": "mark_delivered", "_selected_action": [shipment.pk]})
+    messages = list(LogEntry.objects.order_by("id").values_list("change_message", flat=True))
+    assert messages == ["Marked shipped.", "Marked delivered."]
