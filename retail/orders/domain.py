@@ -52,7 +52,8 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     ),
     Status.FULFILLED: frozenset({Status.DELIVERED, Status.PARTIALLY_REFUNDED, Status.REFUNDED}),
     Status.DELIVERED: frozenset({Status.PARTIALLY_REFUNDED, Status.REFUNDED}),
-    Status.PARTIALLY_REFUNDED: frozenset({Status.REFUNDED}),
+    # Not shipped yet (the service checks): cancelling refunds the rest.
+    Status.PARTIALLY_REFUNDED: frozenset({Status.REFUNDED, Status.CANCELLED}),
     Status.REFUNDED: frozenset(),
     Status.PAYMENT_FAILED: frozenset(),
     Status.CANCELLED: frozenset(),

@@ -57,9 +57,7 @@ for refund_event in _REFUND_STATUS:
 
 @handles(ShipmentShipped, consumer="orders.fulfil_on_shipment_shipped")
 def order_fulfil_on_shipment_shipped(event: ShipmentShipped, context: EventContext) -> None:
-    services.order_event_transition(
-        order_id=event.order_id, target=Status.FULFILLED, reason="shipment_shipped"
-    )
+    services.order_shipped(order_id=event.order_id)
 
 
 @handles(ShipmentDelivered, consumer="orders.deliver_on_shipment_delivered")

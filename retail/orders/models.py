@@ -22,6 +22,9 @@ class Order(models.Model):
         max_length=24, choices=[(status.value, status.value) for status in Status]
     )
     status_reason = models.CharField(max_length=200, blank=True)
+    shipped_at = models.DateTimeField(
+        null=True, blank=True, help_text="when its shipment left: no cancelling after"
+    )
     currency = models.CharField(max_length=3, default="BRL")
     total = models.BigIntegerField(help_text="centavos")
     payment_method = models.CharField(max_length=16)

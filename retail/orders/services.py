@@ -212,7 +212,7 @@ def _transition_locked(order: Order, target: Status, reason: str, **event_fields
     order.status_reason = reason[:200]
     order.updated_at = timezone.now()
     history_reason(order, reason)
-    order.save(update_fields=["status", "status_reason", "updated_at"])
+    order.save(update_fields=["status", "status_reason", "updated_at", "shipped_at"])
     if target in _WITH_REASON:
         event_fields["reason"] = reason
     outbox.emit(EVENT_CLASSES[target](**_event_fields(order), **event_fields))
@@ -229,6 +229,13 @@ def order_cancel(
         )
         if order is None:
             raise Problem(404, "not_found", "No such order.")
+        if order.shipped_at is not None:
+            raise Problem(
+                409,
+                "invalid_transition",
+                "The order has shipped; it can no longer be cancelled.",
+                order_status=order.status,
+            )
         try:
             _transition_locked(order, Status.CANCELLED, reason)
         except InvalidTransition as error:
@@ -281,12 +288,14 @@ def _locked_order(order_id: str) -> Order | None:
     return order
 
 
-def _try_transition(order: Order, target: Status, reason: str, **event_fields: Any) -> None:
-    """For events from elsewhere: an illegal move is logged and ignored, never retried."""
+def _try_transition(order: Order, target: Status, reason: str, **event_fields: Any) -> bool:
+    """For events from elsewhere: an illegal move is logged and ignored, never retried.
+    True when the order moved."""
     try:
-        _transition_locked(order, target, reason, **event_fields)
+        return _transition_locked(order, target, reason, **event_fields) is Outcome.APPLY
     except InvalidTransition:
         log.info("orders.transition_ignored", order_id=order.pk, status=order.status, to=target)
+        return False
 
 
 def order_payment_update(
@@ -323,6 +332,19 @@ def order_refund_update(*, order_id: str, refund_id: str, status: str, amount: i
         captured = sum(item["amount"] for item in order.payments if item["status"] == "captured")
         target = domain.status_after_refund(refunded=refunded, captured=captured or order.total)
         _try_transition(order, target, "refund_succeeded", refunded=refunded)
+
+
+def order_shipped(*, order_id: str) -> None:
+    """Its shipment left: remember it (cancelling ends here) and fulfil the order if it can."""
+    with transaction.atomic():
+        order = _locked_order(order_id)
+        if order is None:
+            return
+        first_news = order.shipped_at is None
+        order.shipped_at = order.shipped_at or timezone.now()
+        fulfilled = _try_transition(order, Status.FULFILLED, "shipment_shipped")
+        if first_news and not fulfilled:  # e.g. partially refunded: the status stays
+            order.save(update_fields=["shipped_at"])
 
 
 def order_event_transition(*, order_id: str, target: Status, reason: str) -> None:

@@ -1,8 +1,8 @@
 """One real order's trace (issue 8 "Must show"): placed through POST /api/v1/orders/, paid by
 PSP webhooks delivered in a storm (each three times, the capture before the authorization),
 partly refunded through POST …/refunds, cancelled (the rest is refunded), and the partial
-refund's refund.succeeded webhook arrives. (A partially_refunded order cannot be cancelled, so
-the cancellation comes while the partial refund is pending: the order goes paid → cancelled.)
+refund's refund.succeeded webhook arrives. (The cancellation comes while the partial refund is
+pending, so the order goes paid → cancelled.)
 
 The relay runs in-process (``relay_drain``); no Celery worker runs, so the PSP calls of the
 payment and refund tasks are never made (the ``sent_tasks`` fixture keeps them). Every effect

@@ -171,6 +171,32 @@ class TestUnhappyPaths:
         deliver()
         assert status_of(order) == "cancelled"
 
+    def test_a_partially_refunded_order_not_yet_shipped_can_still_be_cancelled(self, web, order):
+        emit(payment(PaymentCaptured, order))
+        emit(refund(order, 3000))
+        deliver()
+        assert status_of(order) == "partially_refunded"
+        response = web.post(f"/api/v1/orders/{order['id']}/cancel", HTTP_IDEMPOTENCY_KEY="c")
+        deliver()
+        assert (response.status_code, response.json()["status"]) == (200, "cancelled")
+        assert stock_of("TEE") == (10, 0)
+        assert len(outbox_events("OrderCancelled", order["id"])) == 1
+
+    def test_a_shipped_order_is_never_cancelled_even_once_partially_refunded(self, web, order):
+        emit(payment(PaymentCaptured, order))
+        deliver()
+        fulfillment.shipment_ship(
+            shipment_id=Shipment.objects.get().pk, carrier="X", tracking_code="Y"
+        )
+        deliver()
+        emit(refund(order, 3000))
+        deliver()
+        assert status_of(order) == "partially_refunded"
+        response = web.post(f"/api/v1/orders/{order['id']}/cancel", HTTP_IDEMPOTENCY_KEY="c")
+        assert (response.status_code, response.json()["code"]) == (409, "invalid_transition")
+        assert status_of(order) == "partially_refunded"
+        assert outbox_events("OrderCancelled", order["id"]) == []
+
     def test_events_about_unknown_orders_are_ignored_not_retried_forever(self, order):
         emit(payment(PaymentCaptured, {**order, "id": "ord_unknown"}))
         deliver()
