@@ -1,4 +1,5 @@
-"""Real processes for the kernel's fault tests: a private Redis, Celery workers and beat, gunicorn.
+"""Real processes for the kernel's fault tests: a private Redis and PostgreSQL, Celery workers and
+beat, gunicorn.
 
 Every process runs in its own session (process group), so stopping it also stops its prefork
 children; its output goes to a log file the fixtures print when a test fails.
@@ -8,14 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import redis
 
 REPO = Path(__file__).resolve().parents[2]
@@ -174,3 +178,60 @@ def gunicorn(env: dict[str, str], workdir: Path, port: int) -> Process:
         "--worker-class", "gthread", "--workers", "3", "--threads", "8", "--timeout", "30",
     ]  # fmt: skip
     return Process("gunicorn", command, env, workdir / "gunicorn.log")
+
+
+class PostgresCluster:
+    """A private PostgreSQL cluster (initdb into a temp dir, trust auth, fsync off) on a free
+    port: a test may stop and restart it; the machine's PostgreSQL is left alone.
+
+    initdb and pg_ctl refuse root, so they run as ``postgres``, which owns the directory.
+    """
+
+    BIN = Path("/usr/lib/postgresql/15/bin")
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="rastro-pg-"))
+        shutil.chown(self.dir, "postgres", "postgres")
+        self.data, self.log_path = self.dir / "data", self.dir / "postgres.log"
+        self.port = free_port()
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def init(self) -> PostgresCluster:
+        self._as_postgres("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres")
+        return self.start()
+
+    def start(self) -> PostgresCluster:
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._pg_ctl("start", "-w", "-l", str(self.log_path), "-o", options)
+        return self
+
+    def stop(self, mode: str = "fast") -> None:
+        self._pg_ctl("stop", "-w", "-m", mode)
+
+    def create_database(self, name: str) -> str:
+        with psycopg.connect(self.url(), autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def destroy(self) -> None:
+        """Immediate stop (SIGKILL of the postmaster if pg_ctl cannot), then the files go."""
+        if (self.data / "postmaster.pid").exists():
+            try:
+                self.stop("immediate")
+            except subprocess.SubprocessError:
+                pid = int((self.data / "postmaster.pid").read_text().split()[0])
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _pg_ctl(self, *args: str) -> None:
+        self._as_postgres("pg_ctl", "-D", str(self.data), *args)
+
+    def _as_postgres(self, program: str, *args: str) -> None:
+        command = ["runuser", "-u", "postgres", "--", str(self.BIN / program), *args]
+        subprocess.run(command, capture_output=True, check=True, timeout=60)
