@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "retail.platform.middleware.RequestIdMiddleware",
     "strangler.middleware.StranglerMiddleware",
     "retail.platform.middleware.PayloadLimitMiddleware",
+    "retail.platform.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -8,9 +8,10 @@ from collections.abc import Callable
 import structlog
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 
-from retail.platform.problems import problem_response
+from retail.platform.problems import is_api_path, problem_response
 
 log = structlog.get_logger("rastro.request")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -63,3 +64,29 @@ class PayloadLimitMiddleware:
                 413, "payload_too_large", f"Request bodies are limited to {limit} bytes."
             )
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is restarting, unreachable or timing out answers 503 with ``Retry-After``
+    (nothing was committed: retrying with the same Idempotency-Key is safe), not a bare 500."""
+
+    RETRY_AFTER_S = "1"
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not (
+            isinstance(exception, OperationalError | InterfaceError) and is_api_path(request.path)
+        ):
+            return None
+        log.warning("database_unavailable", path=request.path, error=repr(exception))
+        return problem_response(
+            503,
+            "database_unavailable",
+            "The database is unavailable for a moment; retry with the same Idempotency-Key.",
+            headers={"Retry-After": self.RETRY_AFTER_S},
+        )

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.db import OperationalError
 from django.urls import path
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,7 +16,15 @@ class EchoView(APIView):
         return Response({"received": request.data})
 
 
-urlpatterns = [path("api/v1/echo", EchoView.as_view())]
+class DatabaseGoneView(APIView):
+    def get(self, request):
+        raise OperationalError("terminating connection due to administrator command")
+
+
+urlpatterns = [
+    path("api/v1/echo", EchoView.as_view()),
+    path("api/v1/database-gone", DatabaseGoneView.as_view()),
+]
 pytestmark = pytest.mark.urls(__name__)
 
 
@@ -37,6 +46,12 @@ def test_bad_json_is_problem_json(client):
 def test_json_nested_past_the_recursion_limit_is_400_not_500(client):
     response = client.post("/api/v1/echo", data=b"[" * 50_000, content_type="application/json")
     assert_problem(response, 400, "malformed_json")
+
+
+def test_a_database_outage_is_a_503_to_retry_not_a_500(client):
+    body = assert_problem(client.get("/api/v1/database-gone"), 503, "database_unavailable")
+    assert body["detail"].endswith("retry with the same Idempotency-Key.")
+    assert client.get("/api/v1/database-gone")["Retry-After"] == "1"
 
 
 def test_wrong_method_is_problem_json_with_allow(client):
