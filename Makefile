@@ -25,7 +25,8 @@ run: db
 	@echo "Rastro:      http://127.0.0.1:8000/  (API docs /api/docs/, admin /admin/, metrics /metrics)"
 	@echo "Legacy:      http://127.0.0.1:8090/legacy/    PSP sandbox: http://127.0.0.1:8091/charges"
 	@echo "Ctrl-C stops every process."
-	$(VENV)/bin/honcho start -f Procfile
+	rm -rf var/prometheus && mkdir -p var/prometheus  # one /metrics across web and workers
+	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus $(VENV)/bin/honcho start -f Procfile
 
 # The whole suite, chaos tests included, in parallel. Exit code 5 (nothing collected) is
 # a selection with no tests in it, not a failure.
