@@ -5,29 +5,13 @@ and each writes an admin LogEntry, which reaches the audit trail.
 """
 
 from django.contrib import admin, messages
-from django.contrib.auth import get_permission_codename
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from retail.audit.public import AuditedHistoryAdmin
 from retail.channels import services
 from retail.channels.models import ApiKey, Channel, StaffToken, WebhookSecret
-
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_revoke_permission(self, request: HttpRequest) -> bool:
-        """The rows are never edited here, yet revoking is a change: it needs that permission."""
-        opts = self.opts
-        return request.user.has_perm(f"{opts.app_label}.{get_permission_codename('change', opts)}")
+from retail.platform.admin import ReadOnlyAdmin
 
 
 @admin.register(Channel)
@@ -54,13 +38,13 @@ class ChannelAdmin(AuditedHistoryAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
+class ApiKeyAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("prefix", "channel", "created_at", "revoked_at")
     list_filter = ("channel", "revoked_at")
     exclude = ("key_hash",)
     actions = ("revoke",)
 
-    @admin.action(description="Revoke the selected keys", permissions=["revoke"])
+    @admin.action(description="Revoke the selected keys", permissions=["act"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         revoked = [key for key in queryset if services.api_key_revoke(api_key=key)]
         for key in revoked:
@@ -69,13 +53,13 @@ class ApiKeyAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
 
 
 @admin.register(StaffToken)
-class StaffTokenAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
+class StaffTokenAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("prefix", "user", "created_at", "revoked_at")
     list_filter = ("revoked_at",)
     exclude = ("token_hash",)
     actions = ("revoke",)
 
-    @admin.action(description="Revoke the selected tokens", permissions=["revoke"])
+    @admin.action(description="Revoke the selected tokens", permissions=["act"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[StaffToken]) -> None:
         revoked = [token for token in queryset if services.staff_token_revoke(staff_token=token)]
         for token in revoked:
@@ -84,6 +68,6 @@ class StaffTokenAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
 
 
 @admin.register(WebhookSecret)
-class WebhookSecretAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
+class WebhookSecretAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("channel", "created_at", "valid_until")
     exclude = ("secret",)

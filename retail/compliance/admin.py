@@ -21,6 +21,7 @@ from retail.compliance.models import (
     PoliticallyExposedPerson,
     Rule,
 )
+from retail.platform.admin import ReadOnlyAdmin
 
 EDITORS = frozenset({"compliance"})
 READERS = EDITORS | {"auditor"}
@@ -33,21 +34,12 @@ def _roles(request: HttpRequest) -> set[str]:
     return set(user.groups.values_list("name", flat=True))
 
 
-class _ReadOnly(admin.ModelAdmin):
+class _ReadOnly(ReadOnlyAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return bool(_roles(request) & READERS)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return bool(_roles(request) & READERS)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class _Editable(_ReadOnly):

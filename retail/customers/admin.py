@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from retail.audit.public import AuditedHistoryAdmin
 from retail.customers import services
 from retail.customers.models import Customer, PiiAccessLog
+from retail.platform.admin import ReadOnlyAdmin
 
 
 class RevealForm(forms.Form):
@@ -62,15 +63,6 @@ class CustomerAdmin(AuditedHistoryAdmin):
 
 
 @admin.register(PiiAccessLog)
-class PiiAccessLogAdmin(admin.ModelAdmin):
+class PiiAccessLogAdmin(ReadOnlyAdmin):
     list_display = ("at", "actor", "customer", "field", "reason")
     list_filter = ("field",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -9,17 +9,7 @@ from retail.audit.public import AuditedHistoryAdmin
 from retail.payments import services
 from retail.payments.models import PartnerOrder, Payment, Refund, UnmatchedWebhook
 from retail.payments.psp import PspUnavailable
-
-
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
+from retail.platform.admin import ReadOnlyAdmin
 
 
 class RefundInline(admin.TabularInline):
@@ -34,7 +24,7 @@ class RefundInline(admin.TabularInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
+class PaymentAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("id", "order_id", "channel", "amount", "status", "psp_reference", "created_at")
     list_filter = ("status", "channel", "method")
     search_fields = ("id", "order_id", "psp_reference")
@@ -54,21 +44,21 @@ class PaymentAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(_ReadOnlyAdmin, AuditedHistoryAdmin):
+class RefundAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("id", "order_id", "payment", "amount", "status", "created_at")
     list_filter = ("status",)
     search_fields = ("id", "order_id", "payment__id", "psp_reference")
 
 
 @admin.register(PartnerOrder)
-class PartnerOrderAdmin(_ReadOnlyAdmin):
+class PartnerOrderAdmin(ReadOnlyAdmin):
     list_display = ("partner", "external_order_id", "order_id", "amount", "created_at")
     list_filter = ("partner",)
     search_fields = ("external_order_id", "order_id")
 
 
 @admin.register(UnmatchedWebhook)
-class UnmatchedWebhookAdmin(_ReadOnlyAdmin):
+class UnmatchedWebhookAdmin(ReadOnlyAdmin):
     list_display = ("source", "webhook_id", "code", "event_type", "reference", "deliveries",
                     "last_received_at", "resolved")  # fmt: skip
     list_filter = ("source", "code", "resolved")
