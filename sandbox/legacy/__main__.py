@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
 import sys
 
 from sandbox.legacy.server import make_server
 from sandbox.legacy.store import Store
+from sandbox.serving import serve_until_stopped
 
 log = logging.getLogger("sandbox.legacy")
 
@@ -27,13 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     host, port = server.server_address[:2]
     # The first line on stdout is the address: tests that start us on port 0 read it.
     print(f"listening on http://{host}:{port}", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_stopped(server)
 
 
 if __name__ == "__main__":

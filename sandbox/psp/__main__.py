@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import signal
 import sys
 from pathlib import Path
 
 from sandbox.psp.engine import Engine
 from sandbox.psp.server import make_server
 from sandbox.psp.store import Store
+from sandbox.serving import serve_until_stopped
 from sandbox.signing import DEFAULT_PSP_SECRET, secret_key
 
 log = logging.getLogger("sandbox.psp")
@@ -46,13 +46,7 @@ def main(argv: list[str] | None = None) -> None:
         "listening on http://%s:%s storm=%s data-dir=%s", host, port, args.storm, args.data_dir
     )
     engine.resume()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    serve_until_stopped(server)
 
 
 if __name__ == "__main__":
