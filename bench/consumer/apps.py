@@ -16,4 +16,4 @@ class BenchConsumerConfig(AppConfig):
             # (the audit trail), which `BENCH_CONSUMERS=all` keeps.
             for consumer in inbox.consumers_of(handlers.BenchHappened.event_type):
                 if consumer.name != handlers.CONSUMER:
-                    inbox.unregister_every_event(consumer=consumer.name)
+                    inbox.unregister(consumer=consumer.name)

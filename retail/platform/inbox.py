@@ -77,11 +77,11 @@ def _register(event_type: str, new: Consumer) -> None:
 
 
 def consumers_of(event_type: str) -> list[Consumer]:
+    """The consumers of ``event_type``: its own first, then the consumers of every event."""
     return [*_CONSUMERS.get(event_type, ()), *_CONSUMERS.get(_EVERY_EVENT, ())]
 
 
-def unregister_every_event(*, consumer: str) -> None:
-    """Remove a consumer of every event (tests register throw-away ones and clean up after)."""
-    _CONSUMERS[_EVERY_EVENT] = [
-        existing for existing in _CONSUMERS[_EVERY_EVENT] if existing.name != consumer
-    ]
+def unregister(*, consumer: str) -> None:
+    """Remove a consumer from every event type (tests register throw-away ones and clean up)."""
+    for event_type, registered in _CONSUMERS.items():
+        _CONSUMERS[event_type] = [existing for existing in registered if existing.name != consumer]

@@ -9,8 +9,10 @@ Correctness rests on three rules, none of them on a high-water mark:
 - each consumer's receipt is written with its effect, so redelivery after a crash is a no-op.
 
 A batch is applied in one transaction (fast path). If any handler raises, the batch is rolled
-back to a savepoint and re-applied event by event, each in its own savepoint, so one poison
-event delays only its own aggregate; it is retried with exponential backoff and jitter and
+back to a savepoint and re-applied consumer by consumer, each (event, consumer) pair in its own
+savepoint with its receipt: a failing consumer undoes only its own effect, the event's other
+consumers keep theirs, and one poison event delays only its own aggregate. The event is retried
+with exponential backoff and jitter (consumers that went through find their receipts) and
 dead-lettered after ``OUTBOX_MAX_ATTEMPTS``.
 """
 
@@ -90,7 +92,7 @@ def relay_batch(batch_size: int | None = None) -> BatchResult:
             return BatchResult(0, 0, 0)
         try:
             with transaction.atomic():
-                _run_batch_consumers(_apply(claimed))
+                _run_batch_consumers(_apply(_deliveries_of(claimed)))
             failures: dict[int, Exception] = {}
         except Exception:  # noqa: BLE001 - any handler failure: isolate it event by event
             failures = _apply_one_by_one(claimed)
@@ -140,14 +142,17 @@ def _claim(size: int) -> list[ClaimedEvent]:
 BatchDeliveries = dict[str, tuple[Consumer, list[tuple[DomainEvent, EventContext]]]]
 
 
-def _apply(events: list[ClaimedEvent]) -> BatchDeliveries:
+def _deliveries_of(events: list[ClaimedEvent]) -> list[tuple[Consumer, ClaimedEvent]]:
+    return [(consumer, event) for event in events for consumer in consumers_of(event.event_type)]
+
+
+def _apply(pairs: list[tuple[Consumer, ClaimedEvent]]) -> BatchDeliveries:
     """Write the receipts, run the per-event consumers; return what batch consumers still owe.
 
     Batch consumers (the audit chain and its global lock) run after every per-event consumer
     of the whole batch, so that lock is the last one a relay transaction takes: checkouts and
     webhooks lock rows and then, in their own transactions, the chain — never the reverse.
     """
-    pairs = [(consumer, event) for event in events for consumer in consumers_of(event.event_type)]
     batches: BatchDeliveries = {}
     if not pairs:
         return batches
@@ -183,18 +188,22 @@ def _run_batch_consumers(batches: BatchDeliveries) -> None:
 
 
 def _apply_one_by_one(events: list[ClaimedEvent]) -> dict[int, Exception]:
-    """Per-event consumers event by event (a failure isolates its event), then batch consumers
-    once for every event that went through; if those fail, the whole batch is retried."""
+    """Each (event, consumer) pair in its own savepoint (a failure undoes only that consumer's
+    effect and fails its event), then batch consumers once for every event that went through;
+    if those fail, the whole batch is retried."""
     failures: dict[int, Exception] = {}
     owed: BatchDeliveries = {}
     savepoint = transaction.savepoint()
     for event in events:
-        try:
-            with transaction.atomic():
-                for name, (consumer, deliveries) in _apply([event]).items():
-                    owed.setdefault(name, (consumer, []))[1].extend(deliveries)
-        except Exception as error:  # noqa: BLE001 - recorded on the event, retried later
-            failures[event.seq] = error
+        for consumer in consumers_of(event.event_type):  # per-event consumers first
+            if consumer.batch_handler is not None and event.seq in failures:
+                break  # batch consumers get the event on the attempt that goes through
+            try:
+                with transaction.atomic():
+                    for name, (owing, deliveries) in _apply([(consumer, event)]).items():
+                        owed.setdefault(name, (owing, []))[1].extend(deliveries)
+            except Exception as error:  # noqa: BLE001 - recorded on the event, retried later
+                failures.setdefault(event.seq, error)
     try:
         with transaction.atomic():
             _run_batch_consumers(owed)

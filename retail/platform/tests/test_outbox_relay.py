@@ -153,6 +153,29 @@ def test_a_poison_event_is_dead_lettered_and_the_others_keep_flowing(settings):
     assert not InboxReceipt.objects.filter(consumer=CONSUMER, event_id=poison.event_id).exists()
 
 
+def test_a_failing_consumer_undoes_only_its_own_effect_and_its_siblings_run_once(settings):
+    """Each consumer is applied in its own (sub)transaction with its receipt: the event's other
+    consumers keep their effect, and the retries of the failing one do not re-run them."""
+    settings.OUTBOX_MAX_ATTEMPTS = 3
+    settings.OUTBOX_RETRY_BASE_S = 0
+    sibling_calls = []
+
+    @inbox.handles(ProbeHappened, consumer="tests.sibling_probe")
+    def sibling(event, context):
+        sibling_calls.append(context.event_id)
+
+    try:
+        emit_committed(ProbeHappened(aggregate_id="bad", poison=True))
+        relay_drain()  # with no backoff, one drain retries the poison until it is dead
+    finally:
+        inbox.unregister(consumer="tests.sibling_probe")
+    poison = OutboxMessage.objects.get()
+    assert (poison.status, poison.attempts) == ("dead", 3)
+    assert sibling_calls == [poison.event_id]
+    receipts = set(InboxReceipt.objects.values_list("consumer", flat=True))
+    assert receipts == {"tests.sibling_probe"}  # not the failing consumer's
+
+
 def test_a_failing_event_is_retried_with_backoff_not_before():
     emit_committed(ProbeHappened(aggregate_id="bad", poison=True))
     relay_drain()
@@ -175,7 +198,7 @@ def test_a_batch_consumer_of_every_event_sees_each_event_once_beside_the_typed_c
         OutboxMessage.objects.update(status=OutboxMessage.Status.PENDING)
         relay_drain()
     finally:
-        inbox.unregister_every_event(consumer="tests.every_event_probe")
+        inbox.unregister(consumer="tests.every_event_probe")
     assert len(seen) == 2
     assert {event_type for event_type, _ in seen} == {"ProbeHappened"}
     assert len(effects()) == 2
@@ -193,7 +216,7 @@ def batch_consumer():
         calls.append(([context.event_id for _, context in deliveries], len(effects())))
 
     yield calls, behaviour
-    inbox.unregister_every_event(consumer="tests.batch_probe")
+    inbox.unregister(consumer="tests.batch_probe")
 
 
 def test_batch_consumers_run_once_after_every_per_event_consumer_even_around_a_poison(
