@@ -7,6 +7,7 @@ import uuid
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -126,29 +127,18 @@ def _order_holder(order_id: str) -> dict[str, str]:
 
 
 # --- Rules → alerts → cases ------------------------------------------------------------
-class SubjectBusy(RuntimeError):
-    """Another transaction is evaluating this holder right now; the event is retried later."""
-
-
-def rules_evaluate(
-    triggers: list[domain.OperationSummary], *, skip_busy: bool = False
-) -> list[Alert]:
+def rules_evaluate(triggers: list[domain.OperationSummary]) -> list[Alert]:
     """Runs every active rule on each trigger operation; returns the alerts it opened.
 
-    A holder being evaluated elsewhere is skipped (``skip_busy``, the periodic sweep) or raises
-    ``SubjectBusy`` (event handlers: the relay retries the event with backoff). Never waiting
-    here matters: a relay transaction also holds other contexts' row locks, and waiting on this
-    lock while holding them is how deadlocks with checkouts were made.
+    Each trigger is evaluated in a short transaction of its own that first waits for its
+    holder's lock, so two evaluations cannot open twin alerts. Callers hold no other lock
+    while waiting (the relay evaluates after its own commit, see ``operation_record_and_evaluate``).
     """
     rules = selectors.rules_active()
     opened: list[Alert] = []
     for trigger in triggers:
-        subject = trigger.customer_id or trigger.id
         with transaction.atomic():
-            if not _lock_subject(subject):
-                if skip_busy:
-                    continue
-                raise SubjectBusy(subject)
+            _lock_subject(trigger.customer_id or trigger.id)
             for rule in rules:
                 alert = _rule_apply(rule, trigger)
                 if alert is not None:
@@ -156,11 +146,9 @@ def rules_evaluate(
     return opened
 
 
-def _lock_subject(subject: str) -> bool:
-    """One evaluation per holder at a time, so two events cannot open twin alerts."""
+def _lock_subject(subject: str) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext('compliance:' || %s))", [subject])
-        return bool(cursor.fetchone()[0])
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('compliance:' || %s))", [subject])
 
 
 def _rule_apply(rule: Rule, trigger: domain.OperationSummary) -> Alert | None:
@@ -333,28 +321,37 @@ def communication_receipt_record(*, case_id: str, receipt_number: str) -> Commun
     return communication
 
 
-def operation_record_and_evaluate(facts: OperationFacts) -> list[Alert]:
-    """Records the operation and runs the rules on it (nothing when it was already recorded).
+def operation_record_and_evaluate(facts: OperationFacts) -> None:
+    """Records the operation now and runs the rules on it once this transaction has committed
+    (nothing when it was already recorded).
+
+    The record is written with the event's receipt; the rules run after the commit, in
+    transactions that hold only their holder's lock. Evaluating inside the relay's transaction
+    would hold that lock until a whole batch commits and make every other event of the same
+    holder wait or fail. A process that dies between the commit and the evaluation leaves the
+    record to the windowed sweep (``rules_evaluate_recent``).
 
     An order's record may arrive after its payments' records: the rules then run on all of
     the order's operations, whose holder has only now become known.
     """
-    with transaction.atomic():
-        record = operation_record(facts)
-        if record is None:
-            return []
-        if record.kind == domain.Kind.ORDER:
-            triggers = selectors.operation_summaries_of_order(record.order_id)
-        else:
-            triggers = [selectors.operation_summary_get(record.id)]
-        return rules_evaluate(triggers)
+    record = operation_record(facts)
+    if record is not None:
+        transaction.on_commit(
+            partial(_record_evaluate, record.id, record.kind, record.order_id), robust=True
+        )
+
+
+def _record_evaluate(record_id: str, kind: str, order_id: str) -> list[Alert]:
+    if kind == domain.Kind.ORDER:
+        triggers = selectors.operation_summaries_of_order(order_id)
+    else:
+        triggers = [selectors.operation_summary_get(record_id)]
+    return rules_evaluate(triggers)
 
 
 def rules_evaluate_recent(lookback: timedelta) -> list[Alert]:
     """The rules over every operation of the last ``lookback`` (alerts are never doubled)."""
-    return rules_evaluate(
-        selectors.operation_summaries_since(timezone.now() - lookback), skip_busy=True
-    )
+    return rules_evaluate(selectors.operation_summaries_since(timezone.now() - lookback))
 
 
 # --- Export -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
+from django.test import TestCase
 from django.utils import timezone
 
 from retail.channels import public as channels
@@ -34,7 +35,14 @@ def valid_cpf(seed: int) -> str:
 
 
 def deliver(event: DomainEvent, *, at: datetime, event_id: uuid.UUID | None = None) -> uuid.UUID:
-    """Apply ``event`` to every compliance consumer registered for it (as the relay does)."""
+    """Apply ``event`` to every compliance consumer registered for it, then commit (as the relay
+    does: the rules run on what it recorded once its transaction commits)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the rules run after the commit
+        return handle(event, at=at, event_id=event_id)
+
+
+def handle(event: DomainEvent, *, at: datetime, event_id: uuid.UUID | None = None) -> uuid.UUID:
+    """Only the compliance consumers' part in the relay's transaction (nothing after commit)."""
     event_id = event_id or uuid.uuid4()
     compliance = [c for c in consumers_of(event.event_type) if c.name.startswith("compliance.")]
     assert compliance, f"no compliance consumer of {event.event_type}"
@@ -51,38 +59,38 @@ class Shop:
         email = email or f"customer{n}@example.com"
         return customers.customer_upsert(name=name, email=email, cpf=valid_cpf(n * 7919)).id
 
-    def order(
+    def order(self, customer_id: str, amount: int, at: datetime, **options: str) -> str:
+        event = self.order_event(customer_id, amount, **options)
+        deliver(event, at=at)
+        return event.order_id
+
+    def order_event(
         self,
         customer_id: str,
         amount: int,
-        at: datetime,
         *,
         method: str = "card",
         token: str = "tok_ok",  # noqa: S107 - the sandbox PSP token
         channel: str = "web",
         ip: str = "",
-    ) -> str:
+    ) -> OrderPlaced:
         order_id = f"ord_T{next(_numbers):06d}"
         customer = customers.customer_get(customer_id)
         assert customer is not None
-        deliver(
-            OrderPlaced(
-                aggregate_id=order_id,
-                order_id=order_id,
-                number=order_id[-6:],
-                channel=channel,
-                customer_id=customer_id,
-                total=amount,
-                payment_method=method,
-                payment_token=token,
-                lines=[],
-                customer_name=customer.name,
-                customer_email=customer.email,
-                client_ip=ip,
-            ),
-            at=at,
+        return OrderPlaced(
+            aggregate_id=order_id,
+            order_id=order_id,
+            number=order_id[-6:],
+            channel=channel,
+            customer_id=customer_id,
+            total=amount,
+            payment_method=method,
+            payment_token=token,
+            lines=[],
+            customer_name=customer.name,
+            customer_email=customer.email,
+            client_ip=ip,
         )
-        return order_id
 
     def captured(self, order_id: str, amount: int, at: datetime, channel: str = "web") -> None:
         deliver(self.capture_event(order_id, amount, channel), at=at)

@@ -1,6 +1,5 @@
 """Operation records from events, rules into alerts and cases, and what the database refuses."""
 
-import dataclasses
 import datetime as dt
 from datetime import timedelta
 
@@ -8,6 +7,7 @@ import psycopg
 import pytest
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
+from django.test import TestCase
 
 from retail.compliance import domain, services, tasks
 from retail.compliance.models import (
@@ -20,7 +20,7 @@ from retail.compliance.models import (
     PoliticallyExposedPerson,
     Rule,
 )
-from retail.compliance.tests.conftest import deliver, structuring
+from retail.compliance.tests.conftest import deliver, handle, structuring
 
 pytestmark = pytest.mark.django_db
 
@@ -292,12 +292,10 @@ def test_the_seeded_rules_carry_the_documented_defaults(db):
     assert seeded == {kind.value: params for kind, params in domain.DEFAULT_PARAMETERS.items()}
 
 
-def test_a_holder_evaluated_elsewhere_is_never_waited_for(shop, now):
-    """The relay retries the event (SubjectBusy); the periodic sweep skips the holder."""
-    structuring(shop, now)
-    recorded = services.selectors.operation_summaries_since(now - timedelta(days=3))[0]
-    # A holder this test's transaction has not locked yet (its own evaluations hold theirs).
-    trigger = dataclasses.replace(recorded, customer_id="cus_evaluated_elsewhere")
+def test_a_holder_evaluated_elsewhere_never_holds_up_the_event_handler(shop, now):
+    """The handler only records, beside the relay's receipt; the rules run after the commit, in
+    a transaction of their own that waits for the holder's lock and holds nothing else."""
+    customer_id = shop.customer()  # not yet evaluated, so this test's transaction holds no lock
     settings_dict = connection.settings_dict
     with psycopg.connect(
         dbname=settings_dict["NAME"],
@@ -306,13 +304,20 @@ def test_a_holder_evaluated_elsewhere_is_never_waited_for(shop, now):
         user=settings_dict["USER"] or None,
         autocommit=True,
     ) as other:
-        other.execute(
-            "SELECT pg_advisory_lock(hashtext('compliance:' || %s))", [trigger.customer_id]
-        )
-        with pytest.raises(services.SubjectBusy):
-            services.rules_evaluate([trigger])
-        assert services.rules_evaluate([trigger], skip_busy=True) == []
+        other.execute("SELECT pg_advisory_lock(hashtext('compliance:' || %s))", [customer_id])
+        with connection.cursor() as cursor:  # a handler that waited would fail, not hang
+            cursor.execute("SET LOCAL lock_timeout = '200ms'")
+        with TestCase.captureOnCommitCallbacks() as evaluations:
+            order = shop.order_event(customer_id, 5_000_000, method="cash")  # the cash rule
+            handle(order, at=now)
+            handle(shop.capture_event(order.order_id, 5_000_000), at=now)
+        assert OperationRecord.objects.filter(order_id=order.order_id).count() == 2
+        assert len(evaluations) == 2
         other.execute(  # released now, not whenever the server notices the closed connection
-            "SELECT pg_advisory_unlock(hashtext('compliance:' || %s))", [trigger.customer_id]
+            "SELECT pg_advisory_unlock(hashtext('compliance:' || %s))", [customer_id]
         )
-    services.rules_evaluate([trigger])  # the holder is free again: evaluated, no error
+    assert not Alert.objects.exists()  # the rules have not run yet
+    for evaluate in evaluations:
+        evaluate()
+    alert = Alert.objects.get()
+    assert (alert.rule.kind, alert.customer_id) == ("cash", customer_id)
