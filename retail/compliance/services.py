@@ -139,11 +139,27 @@ def rules_evaluate(triggers: list[domain.OperationSummary]) -> list[Alert]:
     for trigger in triggers:
         with transaction.atomic():
             _lock_subject(trigger.customer_id or trigger.id)
+            history = _history_for(rules, trigger)
             for rule in rules:
-                alert = _rule_apply(rule, trigger)
+                alert = _rule_apply(rule, trigger, history)
                 if alert is not None:
                     opened.append(alert)
     return opened
+
+
+def _history_for(
+    rules: list[Rule], trigger: domain.OperationSummary
+) -> list[domain.OperationSummary]:
+    """The holder's history as far back as the longest-looking rule needs: one read per trigger,
+    each rule then keeps its own window of it."""
+    if not trigger.customer_id or not rules:
+        return []
+    since = min(_window_start(rule, trigger) for rule in rules)
+    return selectors.customer_history(trigger.customer_id, since)
+
+
+def _window_start(rule: Rule, trigger: domain.OperationSummary) -> datetime:
+    return trigger.occurred_at - domain.lookback(rule.kind, rule.parameters)
 
 
 def _lock_subject(subject: str) -> None:
@@ -151,8 +167,10 @@ def _lock_subject(subject: str) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('compliance:' || %s))", [subject])
 
 
-def _rule_apply(rule: Rule, trigger: domain.OperationSummary) -> Alert | None:
-    data = _rule_input(rule, trigger)
+def _rule_apply(
+    rule: Rule, trigger: domain.OperationSummary, history: list[domain.OperationSummary]
+) -> Alert | None:
+    data = _rule_input(rule, trigger, history)
     if data is None:
         return None
     finding = domain.rule_evaluate(rule.kind, rule.parameters, data)
@@ -161,17 +179,19 @@ def _rule_apply(rule: Rule, trigger: domain.OperationSummary) -> Alert | None:
     return _alert_open(rule, trigger, finding)
 
 
-def _rule_input(rule: Rule, trigger: domain.OperationSummary) -> domain.RuleInput | None:
+def _rule_input(
+    rule: Rule, trigger: domain.OperationSummary, history: list[domain.OperationSummary]
+) -> domain.RuleInput | None:
     kind = domain.RuleKind(rule.kind)
     if not trigger.customer_id:  # holder unknown: only rules about the operation itself
         return domain.RuleInput(trigger=trigger, history=[trigger]) if kind is _CASH else None
-    since = trigger.occurred_at - domain.lookback(kind, rule.parameters)
+    since = _window_start(rule, trigger)
     peers = {}
     if kind is domain.RuleKind.SHARED_IDENTITY:
         peers = selectors.identity_peers(trigger, rule.parameters["attributes"], since)
     return domain.RuleInput(
         trigger=trigger,
-        history=selectors.customer_history(trigger.customer_id, since),
+        history=[operation for operation in history if operation.occurred_at >= since],
         pep=selectors.pep_status(trigger.customer_id) if kind is domain.RuleKind.PEP else None,
         identity_peers=peers,
     )
