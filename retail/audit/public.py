@@ -21,6 +21,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models, transaction
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalRecords
 
 from retail.audit import domain, services
@@ -80,10 +81,31 @@ def history_user(request: HttpRequest | None = None, **kwargs: Any) -> AbstractB
     return user if isinstance(user, AbstractBaseUser) else None
 
 
+class _ManagerOnceDescriptor(HistoryDescriptor):
+    """``Model.history`` with its manager class built once: simple_history's descriptor builds
+    it on every access (``from_queryset`` inspects the queryset class), and every history row
+    written accesses it, so it cost about 0.4 ms per row on the checkout path."""
+
+    def __init__(self, original: HistoryDescriptor) -> None:
+        super().__init__(original.model, original.manager_class, original.queryset_class)
+        self.manager = self.manager_class.from_queryset(self.queryset_class)
+
+    def __get__(self, instance: models.Model | None, owner: type[models.Model]) -> Any:
+        return self.manager(self.model, instance)
+
+
+class _AuditedHistoricalRecords(HistoricalRecords):
+    def finalize(self, sender: type[models.Model], **kwargs: Any) -> None:
+        super().finalize(sender, **kwargs)
+        descriptor = sender.__dict__.get(self.manager_name)
+        if isinstance(descriptor, HistoryDescriptor):
+            setattr(sender, self.manager_name, _ManagerOnceDescriptor(descriptor))
+
+
 def audited_history(**options: Any) -> HistoricalRecords:
     """The reason is text: cancel and refund reasons run longer than simple_history's 100."""
     options.setdefault("history_change_reason_field", models.TextField(null=True))
-    return HistoricalRecords(bases=[RetainedHistory], get_user=history_user, **options)
+    return _AuditedHistoricalRecords(bases=[RetainedHistory], get_user=history_user, **options)
 
 
 def history_reason(instance: models.Model, reason: str) -> None:

@@ -1,11 +1,12 @@
 """Reads: orders as a channel may see them."""
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import QuerySet
 
-from retail.orders.models import Order
+from retail.orders.models import Order, OrderLine
 
 
 def order_list_for_channel(*, channel_code: str) -> QuerySet[Order]:
@@ -21,8 +22,9 @@ def order_get(order_id: str) -> Order | None:
     return Order.objects.filter(pk=order_id).prefetch_related("lines").first()
 
 
-def order_document(order: Order) -> dict[str, Any]:
-    """The order as the API shows it (CONTRACT.md, ``GET /api/v1/orders/{id}/``)."""
+def order_document(order: Order, lines: Iterable[OrderLine] | None = None) -> dict[str, Any]:
+    """The order as the API shows it (CONTRACT.md, ``GET /api/v1/orders/{id}/``); ``lines``
+    when the caller has just written them (saves reading them back)."""
     return {
         "id": order.pk,
         "number": order.number,
@@ -37,7 +39,9 @@ def order_document(order: Order) -> dict[str, Any]:
                 "unit_price": line.unit_price,
                 "total": line.total,
             }
-            for line in sorted(order.lines.all(), key=lambda line: line.pk)
+            for line in sorted(
+                order.lines.all() if lines is None else lines, key=lambda line: line.pk
+            )
         ],
         "payments": [
             {key: payment[key] for key in ("id", "status", "amount", "psp_reference")}

@@ -90,12 +90,6 @@ def _order_create(
     order_id = new_id("ord")
     now = timezone.now()
     try:
-        inventory.reserve(quantities, order_id, expires_at=now + PAYMENT_TIMEOUT)
-    except inventory.OutOfStock as error:
-        raise Problem(
-            409, "out_of_stock", f"Not enough stock: {', '.join(error.skus)}.", skus=error.skus
-        ) from error
-    try:
         customer = customers.customer_upsert(
             name=checkout.customer_name, email=checkout.customer_email, cpf=checkout.customer_cpf
         )
@@ -149,6 +143,14 @@ def _order_create(
             external_order_id=external_order_id,
         )
     )
+    # Last, so the stock rows (the hot rows every checkout of a SKU queues for) stay locked
+    # only until the commit, not while the order is written.
+    try:
+        inventory.reserve(quantities, order_id, expires_at=now + PAYMENT_TIMEOUT)
+    except inventory.OutOfStock as error:
+        raise Problem(
+            409, "out_of_stock", f"Not enough stock: {', '.join(error.skus)}.", skus=error.skus
+        ) from error
     return order, lines
 
 

@@ -54,7 +54,7 @@ class OrderCreateView(ChannelView):
             cpf_normalize(data["customer"]["cpf"])
         except InvalidCpf as error:
             raise Problem(422, "invalid_cpf", str(error)) from error
-        order, _ = services.order_place(
+        order, lines = services.order_place(
             services.Checkout(
                 channel=self.channel(request).code,
                 customer_name=data["customer"]["name"],
@@ -68,7 +68,7 @@ class OrderCreateView(ChannelView):
             )
         )
         return Response(
-            selectors.order_document(order),
+            selectors.order_document(order, lines),
             status=201,
             headers={"Location": f"/api/v1/orders/{order.pk}/"},
         )
