@@ -8,15 +8,17 @@ number), and every ``prev_hash`` is the hash of the entry just before it.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import structlog
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
 
 from retail.audit import domain, selectors
-from retail.audit.models import AuditCheckpoint, AuditEntry, AuditPurge
+from retail.audit.models import AuditCheckpoint, AuditEntry, AuditPurge, RetainedHistory
 
 log = structlog.get_logger(__name__)
 CHAIN_LOCK_KEY = 0x617564_6974  # "audit": one chain, one lock
@@ -102,24 +104,43 @@ def checkpoint_create() -> AuditCheckpoint:
     return checkpoint
 
 
-def entries_purge(*, before: date, actor: str) -> AuditPurge | None:
-    """Remove expired entries through the database's one deletion path, and log that it did."""
+@dataclass(frozen=True)
+class Purged:
+    entries: AuditPurge | None
+    history: dict[str, int]  # history table → rows deleted
+
+
+def retention_purge(*, before: date, actor: str) -> Purged:
+    """Remove audit entries (through the database's one deletion path) and history rows whose
+    ``retain_until`` is before ``before``, and log that it did; one transaction."""
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT audit_purge_expired(%s, %s)", [before, actor])
             purge_id = cursor.fetchone()[0]
-        purge = None if purge_id is None else AuditPurge.objects.get(pk=purge_id)
+        entries = None if purge_id is None else AuditPurge.objects.get(pk=purge_id)
+        history = _history_purge(before)
         entry_append(
             kind=domain.Kind.STAFF,
             action="audit.purged",
             actor=actor,
             data={
                 "before": before.isoformat(),
-                "deleted": 0 if purge is None else purge.deleted,
-                "through_seq": None if purge is None else purge.through_seq,
+                "deleted": 0 if entries is None else entries.deleted,
+                "through_seq": None if entries is None else entries.through_seq,
+                "history_deleted": history,
             },
         )
-    return purge
+    return Purged(entries, history)
+
+
+def _history_purge(before: date) -> dict[str, int]:
+    deleted: dict[str, int] = {}
+    for model in apps.get_models():
+        if issubclass(model, RetainedHistory):
+            count, _ = model._default_manager.filter(retain_until__lt=before).delete()
+            if count:
+                deleted[model._meta.db_table] = count
+    return deleted
 
 
 def auditor_permissions_sync() -> int:

@@ -9,6 +9,8 @@ from django.utils import timezone
 from retail.audit import domain, selectors
 from retail.audit.models import AuditEntry, AuditPurge
 from retail.audit.tests.factories import append, manage, staff_user
+from retail.inventory import public as inventory
+from retail.inventory.models import StockItem
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -67,3 +69,30 @@ def test_purge_before_an_early_date_keeps_younger_entries(old_and_young_chain):
     assert "nothing to purge" in output
     assert AuditEntry.objects.filter(action="Old").count() == 3
     assert date(2021, 1, 1) == AuditEntry.objects.get(seq=1).retain_until
+
+
+def test_purge_removes_expired_history_rows_and_keeps_the_younger(old_and_young_chain):
+    for sku in ("OLD-SKU", "YOUNG-SKU"):
+        inventory.stock_ensure_available(sku=sku, at_least=1, reference="test")
+    history = StockItem.history.model  # type: ignore[attr-defined]
+    expired = history.objects.filter(sku="OLD-SKU").update(retain_until=date(2015, 1, 1))
+    assert expired > 0
+    code, output = manage(
+        "audit_purge", "--before", timezone.now().date().isoformat(), "--by", "root"
+    )
+    assert code == 0, output
+    assert f"purged {expired} history rows of {history._meta.db_table}" in output
+    assert set(history.objects.values_list("sku", flat=True)) == {"YOUNG-SKU"}
+    recorded = AuditEntry.objects.get(action="audit.purged")
+    assert recorded.data["history_deleted"] == {history._meta.db_table: expired}
+
+
+def test_purge_keeps_history_rows_still_retained(old_and_young_chain):
+    inventory.stock_ensure_available(sku="YOUNG-SKU", at_least=1, reference="test")
+    history = StockItem.history.model  # type: ignore[attr-defined]
+    rows = history.objects.count()
+    assert rows > 0
+    assert manage("audit_purge", "--before", "2030-01-01", "--by", "root")[0] == 2  # future
+    code, _ = manage("audit_purge", "--before", timezone.now().date().isoformat(), "--by", "root")
+    assert code == 0
+    assert history.objects.count() == rows

@@ -1,8 +1,10 @@
-"""``manage.py audit_purge --before DATE --by SUPERUSER``: remove audit entries past retention.
+"""``manage.py audit_purge --before DATE --by SUPERUSER``: remove audit entries and history rows
+past retention.
 
-Only entries whose ``retain_until`` is before DATE (and before today) go, and only as a prefix
-of the chain; the database function ``audit_purge_expired`` is the one path that may delete,
-and the purge itself is recorded (``audit_purge`` row and a ``staff`` entry).
+Only rows whose ``retain_until`` is before DATE (and before today) go. Audit entries go only as
+a prefix of the chain, through the database function ``audit_purge_expired`` (the one path that
+may delete them); the purge itself is recorded (``audit_purge`` row and a ``staff`` entry
+naming the history rows removed per table).
 """
 
 from datetime import date
@@ -16,7 +18,10 @@ from retail.audit import services
 
 
 class Command(BaseCommand):
-    help = "Purges audit entries whose retain_until is before DATE (never anything younger)."
+    help = (
+        "Purges audit entries and history rows whose retain_until is before DATE "
+        "(never anything younger)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--before", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
@@ -37,11 +42,13 @@ class Command(BaseCommand):
         )
         if user is None:
             raise CommandError(f"{options['by']!r} is not an active superuser", returncode=2)
-        purge = services.entries_purge(before=before, actor=f"staff:{user.get_username()}")
-        if purge is None:
+        purged = services.retention_purge(before=before, actor=f"staff:{user.get_username()}")
+        if purged.entries is None:
             self.stdout.write(f"nothing to purge: no entry is retained only until before {before}")
         else:
             self.stdout.write(
-                f"purged {purge.deleted} entries through seq {purge.through_seq}"
+                f"purged {purged.entries.deleted} entries through seq {purged.entries.through_seq}"
                 f" (expired before {before})"
             )
+        for table, count in sorted(purged.history.items()):
+            self.stdout.write(f"purged {count} history rows of {table}")
