@@ -30,6 +30,7 @@ from retail.audit.models import RetainedHistory, history_context, retain_until_n
 __all__ = [
     "AUDITOR_GROUP",
     "AuditedHistoryAdmin",
+    "ChangeReasonForm",
     "Kind",
     "RetainedHistory",
     "audit_record",
@@ -130,7 +131,9 @@ def history_record(
     )
 
 
-class _ReasonForm(forms.ModelForm):
+class ChangeReasonForm(forms.ModelForm):
+    """The admin form of audited models: asks why (subclass it to add fields)."""
+
     change_reason = forms.CharField(
         max_length=100, required=False, help_text="Why (kept with the history and audit log)."
     )
@@ -139,7 +142,7 @@ class _ReasonForm(forms.ModelForm):
 class AuditedHistoryAdmin(SimpleHistoryAdmin):
     """``SimpleHistoryAdmin`` (History button, per-object timeline) plus a change reason."""
 
-    form: type[forms.ModelForm[Any]] = _ReasonForm
+    form: type[forms.ModelForm[Any]] = ChangeReasonForm
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj._change_reason = form.cleaned_data.get("change_reason", "")

@@ -6,10 +6,11 @@
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
-from retail.audit.public import AuditedHistoryAdmin
+from retail.audit.public import AuditedHistoryAdmin, ChangeReasonForm
 from retail.compliance import services
 from retail.compliance.models import (
     Alert,
@@ -21,6 +22,7 @@ from retail.compliance.models import (
     PoliticallyExposedPerson,
     Rule,
 )
+from retail.customers import public as customers
 from retail.platform.admin import ReadOnlyAdmin
 
 EDITORS = frozenset({"compliance"})
@@ -57,10 +59,36 @@ class RuleAdmin(_Editable, AuditedHistoryAdmin):
     readonly_fields = ["updated_at"]
 
 
+class _PepForm(ChangeReasonForm):
+    """The CPF is typed in and kept only as its fingerprint and masked form."""
+
+    cpf = forms.CharField(
+        required=False, help_text="The CPF on the PEP list; only its keyed hash is kept."
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("cpf"):
+            try:
+                reference = customers.cpf_reference(cleaned["cpf"])
+            except customers.InvalidCpf as error:
+                self.add_error("cpf", str(error))
+                return cleaned
+            self.instance.cpf_fingerprint, self.instance.cpf_masked = (
+                reference.fingerprint,
+                reference.masked,
+            )
+        if not (self.instance.cpf_fingerprint or cleaned.get("customer_id")):
+            raise forms.ValidationError("Give the CPF on the list or the customer it names.")
+        return cleaned
+
+
 @admin.register(PoliticallyExposedPerson)
 class PoliticallyExposedPersonAdmin(_Editable, AuditedHistoryAdmin):
-    list_display = ["name", "customer_id", "office", "office_end"]
+    form = _PepForm
+    list_display = ["name", "cpf_masked", "customer_id", "office", "office_end"]
     search_fields = ["name", "customer_id"]
+    readonly_fields = ["cpf_masked"]
 
 
 @admin.register(Holiday)

@@ -90,9 +90,12 @@ class Rule(models.Model):
 
 
 class PoliticallyExposedPerson(models.Model):
-    """A PEP list entry linked to a customer; exposure lasts 5 years after leaving office."""
+    """A PEP list entry, matched to customers by CPF (its fingerprint: the digits are not kept)
+    or linked to one customer; exposure lasts 5 years after leaving office."""
 
-    customer_id = models.CharField(max_length=40, db_index=True)
+    cpf_fingerprint = models.CharField(max_length=64, db_index=True, blank=True, editable=False)
+    cpf_masked = models.CharField(max_length=14, blank=True, editable=False)
+    customer_id = models.CharField(max_length=40, db_index=True, blank=True)
     name = models.CharField(max_length=200)
     office = models.CharField(max_length=200)
     office_start = models.DateField(null=True, blank=True)
@@ -103,6 +106,12 @@ class PoliticallyExposedPerson(models.Model):
     class Meta:
         db_table = "compliance_pep"
         verbose_name = "politically exposed person"
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(cpf_fingerprint="", customer_id=""),
+                name="compliance_pep_matches_someone",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.office})"

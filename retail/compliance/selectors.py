@@ -16,6 +16,7 @@ from retail.compliance.models import (
     PoliticallyExposedPerson,
     Rule,
 )
+from retail.customers import public as customers
 
 # A payment or refund event names its order, not its holder: the holder comes from the
 # order's own record, whichever of the two was recorded first (records are never updated).
@@ -103,8 +104,12 @@ def identity_peers(
 
 
 def pep_status(customer_id: str) -> domain.PepStatus | None:
-    """The customer's PEP entry with the latest exposure (None: not on the list)."""
-    entries = PoliticallyExposedPerson.objects.filter(customer_id=customer_id)
+    """The customer's PEP entry with the latest exposure, by CPF or by link (None: not listed)."""
+    match = Q(customer_id=customer_id)
+    fingerprint = customers.customer_cpf_fingerprint(customer_id)
+    if fingerprint:
+        match |= Q(cpf_fingerprint=fingerprint)
+    entries = PoliticallyExposedPerson.objects.filter(match)
     best = (
         entries.filter(office_end__isnull=True).first() or entries.order_by("-office_end").first()
     )

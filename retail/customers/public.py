@@ -2,14 +2,17 @@
 
 from dataclasses import dataclass
 
-from retail.customers import domain, selectors, services
+from retail.customers import domain, pii, selectors, services
 from retail.customers.domain import InvalidCpf
 from retail.customers.models import Customer
 
 __all__ = [
+    "CpfRef",
     "CustomerRef",
     "InvalidCpf",
     "cpf_normalize",
+    "cpf_reference",
+    "customer_cpf_fingerprint",
     "customer_cpf_reveal",
     "customer_get",
     "customer_upsert",
@@ -22,6 +25,27 @@ class CustomerRef:
     name: str
     email: str
     cpf_masked: str
+
+
+@dataclass(frozen=True)
+class CpfRef:
+    """How another context keeps a CPF without its digits: the keyed hash customers are looked
+    up by (``fingerprint``) and the masked form for display."""
+
+    fingerprint: str
+    masked: str
+
+
+def cpf_reference(raw: object) -> CpfRef:
+    """A CPF's fingerprint and masked form; raises :class:`InvalidCpf`."""
+    digits = domain.cpf_normalize(raw)
+    return CpfRef(fingerprint=pii.lookup_hash(digits), masked=domain.cpf_mask(digits))
+
+
+def customer_cpf_fingerprint(customer_id: str) -> str | None:
+    """The customer's CPF fingerprint (see :func:`cpf_reference`); None for an unknown id."""
+    customer = selectors.customer_get(customer_id)
+    return None if customer is None else customer.cpf_hmac
 
 
 def cpf_normalize(raw: object) -> str:

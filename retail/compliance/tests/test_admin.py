@@ -5,7 +5,8 @@ import json
 import pytest
 from django.contrib.auth.models import Group, User
 
-from retail.compliance.models import Rule
+from retail.compliance.models import PoliticallyExposedPerson, Rule
+from retail.customers import public as customers
 
 pytestmark = pytest.mark.django_db
 RULES = "/admin/compliance/rule/"
@@ -77,3 +78,38 @@ def test_compliance_edits_a_rule_with_validated_parameters_and_history(client):
     rule.refresh_from_db()
     assert rule.parameters["max_operations"] == 20
     assert rule.history.get().history_user.username == "officer"
+
+
+PEPS = "/admin/compliance/politicallyexposedperson/"
+
+
+def pep_form(**fields: str) -> dict:
+    return {"name": "Ana Lima", "office": "Senadora", "customer_id": "", "cpf": "", **fields}
+
+
+def test_compliance_lists_a_pep_by_cpf_and_only_its_fingerprint_is_kept(client):
+    client = login(client, "compliance", group="compliance")
+    response = client.post(f"{PEPS}add/", pep_form(cpf="529.982.247-25"))
+    assert response.status_code == 302, response.content
+    entry = PoliticallyExposedPerson.objects.get()
+    assert (entry.cpf_masked, entry.customer_id) == ("***.982.247-**", "")
+    assert entry.cpf_fingerprint == customers.cpf_reference("52998224725").fingerprint
+    rows = [*PoliticallyExposedPerson.objects.values(), *PoliticallyExposedPerson.history.values()]
+    stored = json.dumps(rows, default=str)
+    assert "52998224725" not in stored
+    assert "529.982.247-25" not in stored
+
+
+@pytest.mark.parametrize(
+    ("fields", "error"),
+    [
+        ({"cpf": "529.982.247-26"}, b"CPF"),
+        ({}, b"Give the CPF on the list or the customer it names."),
+    ],
+)
+def test_a_pep_entry_needs_a_valid_cpf_or_a_customer(client, fields, error):
+    client = login(client, "compliance", group="compliance")
+    response = client.post(f"{PEPS}add/", pep_form(**fields))
+    assert response.status_code == 200
+    assert error in response.content
+    assert not PoliticallyExposedPerson.objects.exists()

@@ -6,7 +6,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 from django.db import connection, transaction
-from django.db.utils import DatabaseError
+from django.db.utils import DatabaseError, IntegrityError
 from django.test import TestCase
 
 from retail.compliance import domain, services, tasks
@@ -21,6 +21,7 @@ from retail.compliance.models import (
     Rule,
 )
 from retail.compliance.tests.conftest import deliver, handle, structuring
+from retail.customers import public as customers
 
 pytestmark = pytest.mark.django_db
 
@@ -180,6 +181,25 @@ def test_pass_through_refund_opens_an_alert(shop, now):
     assert set(alert.operations.values_list("kind", flat=True)) == {"payment", "refund"}
     refund = OperationRecord.objects.get(kind="refund")
     assert (refund.direction, refund.refund_id) == ("debit", f"ref_{order_id[4:]}")
+
+
+def test_a_pep_listed_by_cpf_alone_is_matched_to_the_customer_with_that_cpf(shop, now):
+    listed = customers.customer_upsert(name="Ana", email="ana@example.com", cpf="529.982.247-25")
+    other = shop.customer()
+    PoliticallyExposedPerson.objects.create(
+        cpf_fingerprint=customers.cpf_reference("52998224725").fingerprint,
+        name="Ana Lima",
+        office="Senadora",
+    )
+    shop.paid(listed.id, 1_000, now)
+    shop.paid(other, 1_000, now)
+    alerted = Alert.objects.filter(rule__code="pep").values_list("customer_id", flat=True)
+    assert list(alerted) == [listed.id]
+
+
+def test_the_database_refuses_a_pep_entry_that_matches_nobody(db):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PoliticallyExposedPerson.objects.create(name="Nobody", office="Vereador")
 
 
 def test_a_pep_customer_is_alerted_and_five_years_after_office_is_not(shop, now):
