@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from bench.database import REPO, bench_database_ensure, bench_database_url
+from bench.database import REPO, bench_database_create, bench_database_url
 from bench.report import REPORT, report_merge
 from retail.payments.tests.processes import psp_start
 from sandbox.marketplace import random_cpf
@@ -66,7 +66,7 @@ def main() -> None:
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
     }
-    bench_database_ensure(env)
+    bench_database_create(env)
     seed = json.loads(
         subprocess.run(
             [sys.executable, "manage.py", "seed_demo", "--json"],

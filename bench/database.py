@@ -1,4 +1,4 @@
-"""The benchmark's own database, ``rastro_bench`` next to the configured one, created on demand."""
+"""The benchmark's own database, ``rastro_bench`` next to the configured one, new for each run."""
 
 import os
 import subprocess
@@ -18,15 +18,13 @@ def bench_database_url() -> str:
     return configured._replace(path=f"/{BENCH_DATABASE}").geturl()
 
 
-def bench_database_ensure(env: dict[str, str]) -> None:
-    """Create ``rastro_bench`` if missing and migrate it with the bench settings."""
+def bench_database_create(env: dict[str, str]) -> None:
+    """``rastro_bench`` created afresh and migrated with the bench settings: a run never starts
+    with a previous run's backlog (outbox events whose consumers are gone) or stock levels."""
     server = urlparse(bench_database_url())._replace(path="/postgres").geturl()
     with psycopg.connect(server, autocommit=True) as connection:
-        exists = connection.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]
-        ).fetchone()
-        if not exists:
-            connection.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+        connection.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=REPO, env=env, check=True
     )

@@ -10,7 +10,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from bench.database import bench_database_ensure, bench_database_url
+from bench.database import bench_database_create, bench_database_url
 from bench.report import report_merge
 
 SCRIPT = Path(__file__).resolve().parent / "ceiling" / "ceiling.sh"
@@ -18,7 +18,7 @@ SCRIPT = Path(__file__).resolve().parent / "ceiling" / "ceiling.sh"
 
 def main() -> None:
     url = bench_database_url()
-    bench_database_ensure({**os.environ, "DATABASE_URL": url, "STRANGLER_ENABLED": "false"})
+    bench_database_create({**os.environ, "DATABASE_URL": url, "STRANGLER_ENABLED": "false"})
     clients = os.environ.get("CEILING_CLIENTS", "4")
     seconds = os.environ.get("CEILING_SECONDS", "15")
     line = subprocess.run(  # noqa: S603 - our script, our arguments

@@ -24,7 +24,7 @@ from typing import Any
 
 import django
 
-from bench.database import bench_database_ensure, bench_database_url
+from bench.database import bench_database_create, bench_database_url
 from bench.report import report_merge
 from tests.kernel.procs import Process, RedisServer, celery_beat, celery_worker, wait_for
 
@@ -50,7 +50,7 @@ def main() -> None:
         "STRANGLER_ENABLED": "false",
         "LOG_LEVEL": "WARNING",
     }
-    bench_database_ensure(env)
+    bench_database_create(env)
     os.environ.update(env)
     django.setup()
     processes: list[Process] = [redis]

@@ -151,6 +151,9 @@ SPECTACULAR_SETTINGS = {
 # --- Event kernel ------------------------------------------------------------------
 IDEMPOTENCY_KEY_TTL_S = int(os.environ.get("IDEMPOTENCY_KEY_TTL_S", 24 * 3600))
 OUTBOX_BATCH_SIZE = int(os.environ.get("OUTBOX_BATCH_SIZE", 500))
+# A relay transaction stops taking up events after this long: its consumers' row locks (stock
+# rows of paid orders) must not be held for a whole batch of slow consumers.
+OUTBOX_BATCH_BUDGET_MS = int(os.environ.get("OUTBOX_BATCH_BUDGET_MS", 200))
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
 OUTBOX_RETRY_BASE_S = float(os.environ.get("OUTBOX_RETRY_BASE_S", 1.0))
 OUTBOX_RETRY_CAP_S = float(os.environ.get("OUTBOX_RETRY_CAP_S", 300.0))

@@ -8,12 +8,13 @@ Correctness rests on three rules, none of them on a high-water mark:
   emitting, so ``seq`` order is commit order within one aggregate);
 - each consumer's receipt is written with its effect, so redelivery after a crash is a no-op.
 
-A batch is applied in one transaction (fast path). If any handler raises, the batch is rolled
-back to a savepoint and re-applied consumer by consumer, each (event, consumer) pair in its own
-savepoint with its receipt: a failing consumer undoes only its own effect, the event's other
-consumers keep theirs, and one poison event delays only its own aggregate. The event is retried
-with exponential backoff and jitter (consumers that went through find their receipts) and
-dead-lettered after ``OUTBOX_MAX_ATTEMPTS``.
+A batch is applied in one transaction (fast path), for at most ``OUTBOX_BATCH_BUDGET_MS``
+(claimed events left over stay pending for the next batch). If any handler raises, the batch
+is rolled back to a savepoint and re-applied consumer by consumer, each (event, consumer) pair
+in its own savepoint with its receipt: a failing consumer undoes only its own effect, the
+event's other consumers keep theirs, and one poison event delays only its own aggregate. The
+event is retried with exponential backoff and jitter (consumers that went through find their
+receipts) and dead-lettered after ``OUTBOX_MAX_ATTEMPTS``.
 """
 
 from __future__ import annotations
@@ -83,27 +84,56 @@ class BatchResult:
 
 
 def relay_batch(batch_size: int | None = None) -> BatchResult:
-    """Claim up to ``batch_size`` events, apply them, record the outcome. One transaction."""
+    """Claim up to ``batch_size`` events, apply them, record the outcome. One transaction.
+
+    Events are applied only while the transaction is younger than ``OUTBOX_BATCH_BUDGET_MS``:
+    consumers lock rows that requests wait for (an order paid consumes its stock rows), and a
+    transaction must not keep them for a whole batch of slow consumers. Claimed events left
+    over stay pending, untouched, for the next batch. ``claimed`` counts the events taken up.
+    """
     size = batch_size or settings.OUTBOX_BATCH_SIZE
     with transaction.atomic():
         _limit_lock_waits()
         claimed = _claim(size)
         if not claimed:
             return BatchResult(0, 0, 0)
+        deadline = time.monotonic() + settings.OUTBOX_BATCH_BUDGET_MS / 1000
+        taken: list[ClaimedEvent] = []
         try:
             with transaction.atomic():
-                _run_batch_consumers(_apply(_deliveries_of(claimed)))
+                _run_batch_consumers(_apply_within_budget(claimed, taken, deadline))
             failures: dict[int, Exception] = {}
         except Exception:  # noqa: BLE001 - any handler failure: isolate it event by event
-            failures = _apply_one_by_one(claimed)
-        delivered = [event for event in claimed if event.seq not in failures]
+            taken, failures = _apply_one_by_one(claimed, deadline)
+        delivered = [event for event in taken if event.seq not in failures]
         handled_at = timezone.now()
         _mark_delivered(delivered, handled_at)
-        for event in claimed:
+        for event in taken:
             if event.seq in failures:
                 _mark_failed(event, failures[event.seq])
     metrics.record_delivered(delivered, handled_at)
-    return BatchResult(len(claimed), len(delivered), len(failures))
+    return BatchResult(len(taken), len(delivered), len(failures))
+
+
+def _apply_within_budget(
+    claimed: list[ClaimedEvent], taken: list[ClaimedEvent], deadline: float
+) -> BatchDeliveries:
+    """Apply a prefix of ``claimed`` (appending each event to ``taken`` before applying it) in
+    chunks sized from the time per event so far: one event first, then as many as the rest of
+    the budget fits (cheap consumers: the whole batch in one more chunk, one receipt INSERT)."""
+    started = time.monotonic()
+    owed: BatchDeliveries = {}
+    chunk = 1
+    while len(taken) < len(claimed):
+        part = claimed[len(taken) : len(taken) + chunk]
+        taken.extend(part)
+        _owed_add(owed, _apply(_deliveries_of(part)))
+        now = time.monotonic()
+        if now >= deadline:
+            break
+        per_event = (now - started) / len(taken)
+        chunk = max(1, int((deadline - now) / per_event)) if per_event else len(claimed)
+    return owed
 
 
 def relay_drain(max_seconds: float = 30.0) -> int:
@@ -181,27 +211,38 @@ def _apply(pairs: list[tuple[Consumer, ClaimedEvent]]) -> BatchDeliveries:
     return batches
 
 
+def _owed_add(owed: BatchDeliveries, more: BatchDeliveries) -> None:
+    for name, (consumer, deliveries) in more.items():
+        owed.setdefault(name, (consumer, []))[1].extend(deliveries)
+
+
 def _run_batch_consumers(batches: BatchDeliveries) -> None:
     for consumer, deliveries in batches.values():
         assert consumer.batch_handler is not None
         consumer.batch_handler(deliveries)
 
 
-def _apply_one_by_one(events: list[ClaimedEvent]) -> dict[int, Exception]:
+def _apply_one_by_one(
+    claimed: list[ClaimedEvent], deadline: float
+) -> tuple[list[ClaimedEvent], dict[int, Exception]]:
     """Each (event, consumer) pair in its own savepoint (a failure undoes only that consumer's
-    effect and fails its event), then batch consumers once for every event that went through;
-    if those fail, the whole batch is retried."""
+    effect and fails its event), event after event until ``deadline`` (at least one), then
+    batch consumers once for every event that went through; if those fail, every event taken
+    up is retried. Returns the events taken up and the failures."""
+    taken: list[ClaimedEvent] = []
     failures: dict[int, Exception] = {}
     owed: BatchDeliveries = {}
     savepoint = transaction.savepoint()
-    for event in events:
+    for event in claimed:
+        if taken and time.monotonic() >= deadline:
+            break
+        taken.append(event)
         for consumer in consumers_of(event.event_type):  # per-event consumers first
             if consumer.batch_handler is not None and event.seq in failures:
                 break  # batch consumers get the event on the attempt that goes through
             try:
                 with transaction.atomic():
-                    for name, (owing, deliveries) in _apply([(consumer, event)]).items():
-                        owed.setdefault(name, (owing, []))[1].extend(deliveries)
+                    _owed_add(owed, _apply([(consumer, event)]))
             except Exception as error:  # noqa: BLE001 - recorded on the event, retried later
                 failures.setdefault(event.seq, error)
     try:
@@ -209,9 +250,9 @@ def _apply_one_by_one(events: list[ClaimedEvent]) -> dict[int, Exception]:
             _run_batch_consumers(owed)
     except Exception as error:  # noqa: BLE001 - nothing of this batch is kept
         transaction.savepoint_rollback(savepoint)
-        return {event.seq: failures.get(event.seq, error) for event in events}
+        return taken, {event.seq: failures.get(event.seq, error) for event in taken}
     transaction.savepoint_commit(savepoint)
-    return failures
+    return taken, failures
 
 
 def _mark_delivered(events: list[ClaimedEvent], handled_at: datetime) -> None:

@@ -176,6 +176,27 @@ def test_a_failing_consumer_undoes_only_its_own_effect_and_its_siblings_run_once
     assert receipts == {"tests.sibling_probe"}  # not the failing consumer's
 
 
+def test_a_batch_of_slow_consumers_stops_at_its_time_budget_and_leaves_the_rest_untouched(
+    settings,
+):
+    """A relay transaction must not hold its consumers' row locks for a whole slow batch."""
+    settings.OUTBOX_BATCH_BUDGET_MS = 50
+    emit_committed(*(ProbeHappened(aggregate_id=f"a{i}", sleep_s=0.03) for i in range(10)))
+    result = relay_batch()
+    assert (result.claimed, result.delivered, result.failed) == (2, 2, 0)  # 30 ms, then 60 ms
+    left = OutboxMessage.objects.filter(status="pending")
+    assert left.count() == 8
+    assert set(left.values_list("attempts", flat=True)) == {0}
+    assert len(effects()) == 2
+    assert relay_drain() == 8
+    assert sorted(agg for _, agg, _ in effects()) == sorted(f"a{i}" for i in range(10))
+
+
+def test_cheap_consumers_take_the_whole_batch_in_one_transaction():
+    emit_committed(*(ProbeHappened(aggregate_id=f"a{i}") for i in range(50)))
+    assert relay_batch().delivered == 50
+
+
 def test_a_failing_event_is_retried_with_backoff_not_before():
     emit_committed(ProbeHappened(aggregate_id="bad", poison=True))
     relay_drain()
