@@ -75,7 +75,6 @@ def main() -> None:
     )  # fmt: skip
     processes: list[Process] = [
         redis,
-        psp,
         gunicorn(env, workdir, port).start(),
         celery_worker("bench-checkout", env, workdir / "worker.log", concurrency=2).start(),
     ]
@@ -91,6 +90,7 @@ def main() -> None:
     finally:
         for process in reversed(processes):
             process.stop()
+        psp.stop()
     ceiling = _ceiling_tps()
     if ceiling:
         result["ceiling_tps"] = ceiling
@@ -205,10 +205,12 @@ def _outbox_backlog() -> dict[str, Any]:
     """Events the consumers had not caught up with when the phase ended (and the oldest's age):
     the worker shares the two cores with the checkout, so it may fall behind at saturation."""
     with psycopg.connect(bench_database_url()) as connection:
-        pending, oldest_s = connection.execute(
+        row = connection.execute(
             "SELECT count(*), coalesce(extract(epoch FROM now() - min(occurred_at)), 0)"
             " FROM platform_outbox WHERE status = 'pending'"
         ).fetchone()
+    assert row is not None  # an aggregate always answers one row
+    pending, oldest_s = row
     return {"outbox_pending_after": pending, "outbox_oldest_pending_s": round(float(oldest_s), 1)}
 
 
