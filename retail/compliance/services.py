@@ -361,12 +361,12 @@ def operation_record_and_evaluate(facts: OperationFacts) -> None:
         )
 
 
-def _record_evaluate(record_id: str, kind: str, order_id: str) -> list[Alert]:
+def _record_evaluate(record_id: str, kind: str, order_id: str) -> None:
     if kind == domain.Kind.ORDER:
         triggers = selectors.operation_summaries_of_order(order_id)
     else:
         triggers = [selectors.operation_summary_get(record_id)]
-    return rules_evaluate(triggers)
+    rules_evaluate(triggers)
 
 
 def rules_evaluate_recent(lookback: timedelta) -> list[Alert]:
