@@ -1,7 +1,8 @@
 """Checkout load (not a test; ``make bench``): ``POST /api/v1/orders/`` through a real gunicorn.
 
-Against ``rastro_bench`` with the demo catalog (``seed_demo``), gunicorn (gthread), one Celery
-worker draining the outbox and the sandbox PSP charging and calling back, as in production.
+Against a fresh ``rastro_bench`` with the demo catalog (``seed_demo``), gunicorn (gthread), a
+Celery worker (2 processes) draining the outbox and the sandbox PSP charging and calling back,
+as in production, all on the same machine as the load.
 Two measurements of 3-line orders with fresh Idempotency-Keys, after a warm-up:
 
 - paced: orders started on a fixed schedule at the business peak (250/min) and at 10 times it,
