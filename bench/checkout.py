@@ -76,6 +76,7 @@ def main() -> None:
     )  # fmt: skip
     processes: list[Process] = [
         redis,
+        psp,
         gunicorn(env, workdir, port).start(),
         celery_worker("bench-checkout", env, workdir / "worker.log", concurrency=2).start(),
     ]
@@ -91,7 +92,6 @@ def main() -> None:
     finally:
         for process in reversed(processes):
             process.stop()
-        psp.stop()
     ceiling = _ceiling_tps()
     if ceiling:
         result["ceiling_tps"] = ceiling

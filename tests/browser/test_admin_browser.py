@@ -27,10 +27,11 @@ from retail.channels.models import Channel
 from retail.channels.tests.factories import ChannelFactory
 from retail.inventory.tests.factories import StockItemFactory
 from retail.orders.models import Order
-from retail.payments.tests.processes import Process, free_port, gunicorn_start, wait_for
+from retail.payments.tests.processes import gunicorn_start
 from strangler.models import Route, RouteChange
 from strangler.permissions import engineer_group_ensure
 from tests.commerce.conftest import order_body
+from tests.kernel.procs import Process, free_port, wait_for
 from tests.payments.stack import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)

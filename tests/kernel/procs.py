@@ -75,6 +75,16 @@ class Process:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def wait_ready(self, ready: Callable[[], Any], timeout: float = 30.0) -> Process:
+        """Wait until ``ready()`` is true; fails at once, with the log, if the process exits."""
+
+        def up() -> Any:
+            assert self.alive(), f"{self.name} exited:\n{self.log()[-5000:]}"
+            return ready()
+
+        wait_for(up, timeout, f"{self.name} to be ready")
+        return self
+
     def wait_for_log(self, text: str, timeout: float = 30.0) -> None:
         def seen() -> bool:
             assert self.alive(), f"{self.name} exited:\n{self.log()[-5000:]}"

@@ -24,14 +24,12 @@ from django.conf import settings
 from django.db import connection
 
 from retail.payments.tests.processes import (
-    VENV_BIN,
-    Process,
     celery_worker_start,
-    free_port,
     gunicorn_start,
     psp_start,
     rastro_env,
 )
+from tests.kernel.procs import Process, celery_beat, free_port
 
 REDIS_DB = 13  # payments' own database numbers on the machine's Redis: 13, 14… per xdist worker
 
@@ -80,12 +78,8 @@ class Stack:
         )
         self.processes.append(gunicorn_start(self.env, port, self.workdir / "gunicorn.log"))
         self.processes.append(celery_worker_start(self.env, self.workdir / "worker.log"))
-        command = [
-            str(VENV_BIN / "celery"), "-A", "config", "beat", "--loglevel", "INFO",
-            "--schedule", str(self.workdir / "beat-schedule"), "--pidfile", "",
-        ]  # fmt: skip
-        beat = Process("celery beat", command, self.env, self.workdir / "beat.log")
-        self.processes.append(beat.start(lambda: "beat: Starting" in beat.log()))
+        beat = celery_beat(self.env, self.workdir).start()
+        self.processes.append(beat.wait_ready(lambda: "beat: Starting" in beat.log()))
         return self
 
     def psp_start(self, *flags: str) -> None:

@@ -27,8 +27,8 @@ from retail.channels.tests.factories import ChannelFactory
 from retail.inventory import public as inventory
 from retail.inventory.tests.factories import StockItemFactory
 from retail.payments.models import PartnerOrder, Payment, Refund
-from retail.payments.tests.processes import wait_for
 from retail.platform.models import OutboxMessage, WebhookReceipt
+from tests.kernel.procs import wait_for
 from tests.payments.conftest import order_body
 from tests.payments.stack import Stack
 

@@ -9,34 +9,14 @@ import base64
 import hashlib
 import hmac
 import os
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[3]
-VENV_BIN = Path(sys.executable).parent
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.kernel.procs import BIN, Process, celery_worker, free_port
 
 
 def reference_signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
@@ -55,40 +35,6 @@ def signed_headers(
         "webhook-timestamp": str(timestamp),
         "webhook-signature": reference_signature(secret, webhook_id, timestamp, body),
     }
-
-
-class Process:
-    """A subprocess with its output in ``log_path``; ``ready`` says when it can serve."""
-
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.name, self.command, self.env, self.log_path = name, command, env, log_path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, ready: Callable[[], Any], timeout: float = 30.0) -> Process:
-        with self.log_path.open("ab") as log:  # the child keeps its own descriptor
-            self.process = subprocess.Popen(
-                self.command, cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT
-            )
-
-        def up() -> Any:
-            assert self.process is not None
-            assert self.process.poll() is None, self.log()
-            return ready()
-
-        wait_for(up, timeout, what=f"{self.name} to be ready")
-        return self
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 def http_ok(url: str) -> Callable[[], bool]:
@@ -110,7 +56,7 @@ def psp_start(
     command = [sys.executable, "-m", "sandbox.psp", "--port", str(port)]
     command += ["--data-dir", str(data_dir), *flags]
     url = f"http://127.0.0.1:{port}"
-    return Process("psp", command, env, log_path).start(http_ok(url + "/healthz")), url
+    return Process("psp", command, env, log_path).start().wait_ready(http_ok(url + "/healthz")), url
 
 
 def rastro_env(
@@ -133,39 +79,13 @@ def rastro_env(
 
 def gunicorn_start(env: dict[str, str], port: int, log_path: Path) -> Process:
     command = [
-        str(VENV_BIN / "gunicorn"),
-        "config.wsgi",
-        "-b",
-        f"127.0.0.1:{port}",
-        "--worker-class",
-        "gthread",
-        "--workers",
-        "2",
-        "--threads",
-        "8",
-        "--timeout",
-        "60",
-    ]
-    return Process("gunicorn", command, env, log_path).start(
-        http_ok(f"http://127.0.0.1:{port}/healthz")
-    )
+        str(BIN / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}",
+        "--worker-class", "gthread", "--workers", "2", "--threads", "8", "--timeout", "60",
+    ]  # fmt: skip
+    process = Process("gunicorn", command, env, log_path).start()
+    return process.wait_ready(http_ok(f"http://127.0.0.1:{port}/healthz"))
 
 
 def celery_worker_start(env: dict[str, str], log_path: Path, concurrency: int = 4) -> Process:
-    command = [
-        str(VENV_BIN / "celery"),
-        "-A",
-        "config",
-        "worker",
-        "--concurrency",
-        str(concurrency),
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-n",
-        f"payments-test-{os.getpid()}@%h",
-    ]
-    process = Process("celery worker", command, env, log_path)
-    return process.start(lambda: " ready." in process.log(), timeout=60)
+    process = celery_worker(f"payments-test-{os.getpid()}", env, log_path, concurrency).start()
+    return process.wait_ready(lambda: " ready." in process.log(), timeout=60)

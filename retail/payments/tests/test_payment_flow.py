@@ -16,10 +16,10 @@ from retail.payments import psp, public, services
 from retail.payments.domain import RefundExceedsCaptured
 from retail.payments.models import Payment, Refund
 from retail.payments.tests.factories import PaymentFactory
-from retail.payments.tests.processes import wait_for
 from retail.platform import outbox
 from retail.platform.models import OutboxMessage
 from retail.platform.relay import relay_drain
+from tests.kernel.procs import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
