@@ -1,10 +1,8 @@
 """Real processes for the strangler tests: the legacy stand-in (and gunicorn, in its test)."""
 
 import os
-import socket
-import subprocess
 import sys
-import time
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -15,48 +13,24 @@ from django.conf import settings
 from django.db import connection
 
 from strangler.route_cache import route_cache
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.kernel.procs import Process, free_port
 
 
 @dataclass
 class Legacy:
     url: str
-    process: subprocess.Popen
-
-
-def start_legacy() -> Legacy:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "sandbox.legacy", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    first_line = process.stdout.readline()  # "listening on http://127.0.0.1:PORT"
-    assert first_line.startswith("listening on "), first_line
-    return Legacy(first_line.split()[-1], process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    process: Process
 
 
 @pytest.fixture(scope="session")
-def legacy():
-    server = start_legacy()
-    yield server
-    stop(server.process)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def legacy(tmp_path_factory):
+    port = free_port()
+    command = [sys.executable, "-m", "sandbox.legacy", "--port", str(port)]
+    log = tmp_path_factory.mktemp("legacy") / "legacy.log"
+    process = Process("legacy", command, dict(os.environ), log).start()
+    process.wait_for_log("listening on ")
+    yield Legacy(f"http://127.0.0.1:{port}", process)
+    process.stop()
 
 
 def closed_port_url() -> str:
@@ -86,7 +60,7 @@ def read(response) -> bytes:
 @dataclass
 class Gunicorn:
     url: str
-    process: subprocess.Popen
+    process: Process
 
 
 def start_gunicorn(legacy_url: str, workers: int = 3, threads: int = 4, **env: str) -> Gunicorn:
@@ -105,26 +79,22 @@ def start_gunicorn(legacy_url: str, workers: int = 3, threads: int = 4, **env: s
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"127.0.0.1:{port}"]
     command += ["--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads)]
-    process = subprocess.Popen(
-        [*command, "--timeout", "30", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
+    command += ["--timeout", "30", "--log-level", "warning"]
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return Gunicorn(url, process)
-        except httpx.TransportError:
-            time.sleep(0.1)
-    stop(process)
-    raise AssertionError("gunicorn did not come up")
+    log = Path(tempfile.mkdtemp(prefix="rastro-strangler-")) / "gunicorn.log"
+    process = Process("gunicorn", command, env, log).start()
+    return Gunicorn(url, process.wait_ready(lambda: _healthy(url)))
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 @pytest.fixture(scope="module")
 def gunicorn(django_db_setup, legacy):
     server = start_gunicorn(legacy.url)
     yield server
-    stop(server.process)
+    server.process.stop()

@@ -6,7 +6,7 @@ import json
 import httpx
 import pytest
 
-from tests.strangler.conftest import start_gunicorn, stop
+from tests.strangler.conftest import start_gunicorn
 
 FIVE_MB = 5 * 1024 * 1024
 CHUNK = bytes(range(256)) * 256  # 64 KB
@@ -17,7 +17,7 @@ def rastro(django_db_setup, legacy):
     """An untouched route table means the defaults: /legacy/ → legacy, /api/v1/ → new."""
     server = start_gunicorn(legacy.url, workers=1, STRANGLER_READ_TIMEOUT_S="1")
     yield server.url
-    stop(server.process)
+    server.process.stop()
 
 
 def test_every_set_cookie_arrives_as_its_own_header_byte_for_byte(rastro):
