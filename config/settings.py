@@ -199,6 +199,9 @@ PAYMENT_ABANDON_AFTER_S = float(os.environ.get("PAYMENT_ABANDON_AFTER_S", "3600"
 COMPLIANCE_REPORTER_CNPJ = os.environ.get("COMPLIANCE_REPORTER_CNPJ", "00000000000191")
 COMPLIANCE_REPORTER_NAME = os.environ.get("COMPLIANCE_REPORTER_NAME", "Rastro Varejo Ltda")
 COMPLIANCE_PSP_NAME = os.environ.get("COMPLIANCE_PSP_NAME", "sandbox.psp")
+# Rule evaluation waits this long for a holder being evaluated elsewhere, then gives up (the
+# windowed sweep evaluates it later): a relay worker never hangs behind a stuck transaction.
+COMPLIANCE_HOLDER_LOCK_TIMEOUT_MS = int(os.environ.get("COMPLIANCE_HOLDER_LOCK_TIMEOUT_MS", 5000))
 
 # --- Celery (see config/celery.py for why each setting is what it is) -------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)

@@ -163,7 +163,14 @@ def _window_start(rule: Rule, trigger: domain.OperationSummary) -> datetime:
 
 
 def _lock_subject(subject: str) -> None:
+    """Waits for the holder's lock, but not forever (``COMPLIANCE_HOLDER_LOCK_TIMEOUT_MS``): a
+    relay worker evaluating after its commit must not hang behind a stuck transaction; the
+    windowed sweep evaluates what a timeout skipped."""
     with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT set_config('lock_timeout', %s, true)",
+            [f"{settings.COMPLIANCE_HOLDER_LOCK_TIMEOUT_MS}ms"],
+        )
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext('compliance:' || %s))", [subject])
 
 

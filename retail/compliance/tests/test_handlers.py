@@ -6,7 +6,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 from django.db import connection, transaction
-from django.db.utils import DatabaseError, IntegrityError
+from django.db.utils import DatabaseError, IntegrityError, OperationalError
 from django.test import TestCase
 
 from retail.compliance import domain, services, tasks
@@ -183,6 +183,19 @@ def test_pass_through_refund_opens_an_alert(shop, now):
     assert (refund.direction, refund.refund_id) == ("debit", f"ref_{order_id[4:]}")
 
 
+def test_an_evaluation_gives_up_on_a_holder_locked_too_long(shop, now, settings):
+    """Bounded wait: the relay worker evaluating after its commit never hangs."""
+    settings.COMPLIANCE_HOLDER_LOCK_TIMEOUT_MS = 100
+    customer_id = shop.customer()  # not yet evaluated, so this test's transaction holds no lock
+    with TestCase.captureOnCommitCallbacks() as evaluations:
+        handle(shop.order_event(customer_id, 5_000_000, method="cash"), at=now)
+    with other_session() as other:
+        other.execute("SELECT pg_advisory_lock(hashtext('compliance:' || %s))", [customer_id])
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+            evaluations[0]()
+        other.execute("SELECT pg_advisory_unlock(hashtext('compliance:' || %s))", [customer_id])
+
+
 def test_a_pep_listed_by_cpf_alone_is_matched_to_the_customer_with_that_cpf(shop, now):
     listed = customers.customer_upsert(name="Ana", email="ana@example.com", cpf="529.982.247-25")
     other = shop.customer()
@@ -312,18 +325,23 @@ def test_the_seeded_rules_carry_the_documented_defaults(db):
     assert seeded == {kind.value: params for kind, params in domain.DEFAULT_PARAMETERS.items()}
 
 
-def test_a_holder_evaluated_elsewhere_never_holds_up_the_event_handler(shop, now):
-    """The handler only records, beside the relay's receipt; the rules run after the commit, in
-    a transaction of their own that waits for the holder's lock and holds nothing else."""
-    customer_id = shop.customer()  # not yet evaluated, so this test's transaction holds no lock
+def other_session() -> psycopg.Connection:
+    """A second connection to the test database, outside this test's transaction."""
     settings_dict = connection.settings_dict
-    with psycopg.connect(
+    return psycopg.connect(
         dbname=settings_dict["NAME"],
         host=settings_dict["HOST"] or None,
         port=settings_dict["PORT"] or None,
         user=settings_dict["USER"] or None,
         autocommit=True,
-    ) as other:
+    )
+
+
+def test_a_holder_evaluated_elsewhere_never_holds_up_the_event_handler(shop, now):
+    """The handler only records, beside the relay's receipt; the rules run after the commit, in
+    a transaction of their own that waits for the holder's lock and holds nothing else."""
+    customer_id = shop.customer()  # not yet evaluated, so this test's transaction holds no lock
+    with other_session() as other:
         other.execute("SELECT pg_advisory_lock(hashtext('compliance:' || %s))", [customer_id])
         with connection.cursor() as cursor:  # a handler that waited would fail, not hang
             cursor.execute("SET LOCAL lock_timeout = '200ms'")
