@@ -1,5 +1,6 @@
 """Settings, from environment variables only; every one has a working local default."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -26,6 +27,13 @@ PSP_WEBHOOK_SECRET = os.environ.get(
     "PSP_WEBHOOK_SECRET", "whsec_bG9jYWwtcHNwLXNhbmRib3gtc2VjcmV0LWtleQ=="
 )
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
+# Our own load balancers/proxies (comma-separated IPs or CIDRs): only their X-Forwarded-For is
+# believed for the shopper's IP (retail/platform/client_address.py). A bad entry fails startup.
+TRUSTED_PROXIES = [
+    str(ipaddress.ip_network(proxy.strip()))
+    for proxy in os.environ.get("TRUSTED_PROXIES", "").split(",")
+    if proxy.strip()
+]
 # CPF pseudonymisation (retail/customers/pii.py): empty means "derived from SECRET_KEY".
 PII_HMAC_KEY = os.environ.get("PII_HMAC_KEY", "")
 PII_ENCRYPTION_KEY = os.environ.get("PII_ENCRYPTION_KEY", "")  # base64 of 32 bytes

@@ -31,7 +31,11 @@ class OrderPlaced(OrderEvent):
     lines: list[dict]  # [{"sku", "quantity", "unit_price", "total"}]
     customer_name: str  # the holder of the operation (compliance, art. 28)
     customer_email: str
-    client_ip: str  # REMOTE_ADDR of the checkout request; "" for partner orders
+    # The shopper's device: the body's ``client.ip``, else the address our trusted proxies saw
+    # (X-Forwarded-For, TRUSTED_PROXIES); never the calling server's own. "" when unknown
+    # (always for partner orders).
+    client_ip: str
+    client_user_agent: str = ""  # the body's ``client.user_agent``; absent from older payloads
     external_order_id: str = ""
 
 

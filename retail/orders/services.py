@@ -47,6 +47,7 @@ class Checkout:
     payment_token: str
     shipping_address: dict[str, Any] = field(default_factory=dict)
     client_ip: str = ""
+    client_user_agent: str = ""
 
 
 def _event_fields(order: Order) -> dict[str, Any]:
@@ -140,6 +141,7 @@ def _order_create(
             customer_name=customer.name,
             customer_email=customer.email,
             client_ip=checkout.client_ip,
+            client_user_agent=checkout.client_user_agent,
             external_order_id=external_order_id,
         )
     )

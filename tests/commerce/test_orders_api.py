@@ -74,7 +74,8 @@ class TestPlace:
             "lines": None,
             "customer_name": "Ana Souza",
             "customer_email": "ana@example.com",
-            "client_ip": "127.0.0.1",
+            "client_ip": "",  # no client.ip, and 127.0.0.1 is no trusted proxy
+            "client_user_agent": "",
             "external_order_id": "",
         }
         assert Order.objects.get().history.count() == 1

@@ -5,6 +5,7 @@ from typing import Any
 from rest_framework import serializers
 
 from retail.orders.domain import MAX_LINES, MAX_QUANTITY, Status
+from retail.platform.client_address import ip_normalize
 
 
 def _encodable(value: str) -> None:
@@ -37,6 +38,18 @@ class StrictIntegerField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+class IpAddressField(TextField):
+    """An IPv4 or IPv6 address (no zone), in its canonical spelling."""
+
+    default_error_messages = {"invalid_ip": "Enter a valid IPv4 or IPv6 address."}
+
+    def to_internal_value(self, data: Any) -> str:
+        try:
+            return ip_normalize(super().to_internal_value(data))
+        except ValueError:
+            self.fail("invalid_ip")
+
+
 class CustomerInput(serializers.Serializer):
     name = TextField(max_length=200)
     email = serializers.EmailField(max_length=254)
@@ -61,11 +74,19 @@ class ShippingAddressInput(serializers.Serializer):
     postal_code = TextField(max_length=20)
 
 
+class ClientInput(serializers.Serializer):
+    """The shopper's device as the channel saw it (never the channel's own server)."""
+
+    ip = IpAddressField(required=False)
+    user_agent = TextField(max_length=512, allow_blank=True, required=False)
+
+
 class OrderInput(serializers.Serializer):
     customer = CustomerInput()
     lines = serializers.ListField(child=LineInput(), min_length=1, max_length=MAX_LINES)
     payment = PaymentInput()
     shipping_address = ShippingAddressInput()
+    client = ClientInput(required=False)
 
 
 class OrderLineOutput(serializers.Serializer):

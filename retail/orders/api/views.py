@@ -11,6 +11,7 @@ from retail.channels.public import ChannelKeyAuthentication, ChannelPrincipal, I
 from retail.customers.public import InvalidCpf, cpf_normalize
 from retail.orders import selectors, services
 from retail.orders.api.serializers import OrderInput, OrderOutput
+from retail.platform.client_address import request_client_ip
 from retail.platform.idempotency import idempotent
 from retail.platform.problems import Problem
 
@@ -54,6 +55,7 @@ class OrderCreateView(ChannelView):
             cpf_normalize(data["customer"]["cpf"])
         except InvalidCpf as error:
             raise Problem(422, "invalid_cpf", str(error)) from error
+        client = data.get("client", {})
         order, lines = services.order_place(
             services.Checkout(
                 channel=self.channel(request).code,
@@ -64,7 +66,8 @@ class OrderCreateView(ChannelView):
                 payment_method=data["payment"]["method"],
                 payment_token=data["payment"]["token"],
                 shipping_address=dict(data["shipping_address"]),
-                client_ip=request.META.get("REMOTE_ADDR", ""),
+                client_ip=client.get("ip") or request_client_ip(request.META),
+                client_user_agent=client.get("user_agent", ""),
             )
         )
         return Response(
