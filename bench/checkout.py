@@ -1,9 +1,13 @@
 """Checkout load (not a test; ``make bench``): ``POST /api/v1/orders/`` through a real gunicorn.
 
-Against a fresh ``rastro_bench`` with the demo catalog (``seed_demo``), gunicorn (gthread), a
-Celery worker (2 processes) draining the outbox and the sandbox PSP charging and calling back,
-as in production, all on the same machine as the load.
-Two measurements of 3-line orders with fresh Idempotency-Keys, after a warm-up:
+Against ``rastro_bench`` with the demo catalog (``seed_demo``) and a history: grown
+(``bench.grow``) to 1,000 past orders, then afresh to ``BENCH_GROWN_ORDERS`` (100,000, one hot
+customer's included), with gunicorn (gthread), a Celery worker (2 processes) draining the
+outbox and the sandbox PSP charging and calling back, as in production, all on the same
+machine as the load. On each database, ``bench.growth`` measures the CPU per order of every
+process kind (new customers; on the largest also the hot customer): ``growth`` key of
+``bench-report.json``, printed as a table. Then, on the largest database, two measurements of
+3-line orders with fresh Idempotency-Keys, after a warm-up:
 
 - paced: orders started on a fixed schedule at the business peak (250/min) and at 10 times it,
   latency counted from the scheduled start, so a slow answer cannot hide the ones queued
@@ -20,6 +24,7 @@ answer must be 201; anything else fails the run.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -30,13 +35,16 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 
+from bench import growth
 from bench.database import REPO, bench_database_create, bench_database_url
+from bench.grow import grow
 from bench.report import REPORT, report_merge
 from retail.payments.tests.processes import psp_start
 from sandbox.marketplace import random_cpf
@@ -67,31 +75,23 @@ def main() -> None:
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
     }
-    bench_database_create(env)
-    seed = json.loads(
-        subprocess.run(
-            [sys.executable, "manage.py", "seed_demo", "--json"],
-            cwd=REPO, env=env, capture_output=True, text=True, check=True,
-        ).stdout
-    )  # fmt: skip
-    processes: list[Process] = [
-        redis,
-        psp,
-        gunicorn(env, workdir, port).start(),
-        celery_worker("bench-checkout", env, workdir / "worker.log", concurrency=2).start(),
-    ]
-    base_url = f"http://127.0.0.1:{port}"
-    api_key, skus = seed["channels"]["web"]["api_key"], [s["sku"] for s in seed["skus"]]
+    phases: list[dict[str, Any]] = []
+    grown: list[dict[str, Any]] = []
     try:
-        wait_for(lambda: _answers(f"{base_url}/healthz"), what="gunicorn")
-        paced_runs = [
-            {**paced(base_url, api_key, skus, per_min), **_outbox_backlog()}
-            for per_min in (PEAK_PER_MIN, 10 * PEAK_PER_MIN)
-        ]
-        result = {**saturate(base_url, api_key, skus), **_outbox_backlog(), "paced": paced_runs}
+        for existing in growth.scales():
+            seed, loaded = _database_grown(env, existing)
+            grown.append({key: loaded[key] for key in ("orders", "seconds", "rows", "skipped")})
+            with _serving(env, workdir, port, psp) as roots:
+                app = App(f"http://127.0.0.1:{port}", seed, loaded["hot_customer"])
+                phases += [growth.phase(existing, buyer, app.send, roots, env["DATABASE_URL"])
+                           for buyer in app.buyers()]  # fmt: skip
+                if existing == growth.GROWN_ORDERS:
+                    idle = growth.wait_idle(roots, env["DATABASE_URL"])
+                    result = {**app.checkout_load(), "idle_before": idle}
     finally:
-        for process in reversed(processes):
-            process.stop()
+        psp.stop()
+        redis.stop()
+    report_merge("growth", {"phases": phases, "grown": grown, "cpus": os.cpu_count()})
     ceiling = _ceiling_tps()
     if ceiling:
         result["ceiling_tps"] = ceiling
@@ -100,13 +100,98 @@ def main() -> None:
     result["meets_target_at_10x_peak"] = result["paced"][-1]["latency_p99_ms"] <= TARGET_P99_MS
     print(json.dumps({"checkout": result}, indent=2))
     report_merge("checkout", result)
+    print(growth.table(phases))
+
+
+def _database_grown(env: dict[str, str], existing: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A fresh ``rastro_bench`` with the demo catalog and ``existing`` past orders."""
+    bench_database_create(env)
+    seed = json.loads(
+        subprocess.run(
+            [sys.executable, "manage.py", "seed_demo", "--json"],
+            cwd=REPO, env=env, capture_output=True, text=True, check=True,
+        ).stdout
+    )  # fmt: skip
+    loaded = grow(env["DATABASE_URL"], existing, growth.hot_orders(existing))
+    print(f"grown: {existing:,} past orders in {loaded['seconds']} s", flush=True)
+    return seed, loaded
+
+
+@contextlib.contextmanager
+def _serving(
+    env: dict[str, str], workdir: Path, port: int, psp: Process
+) -> Iterator[dict[str, int]]:
+    """gunicorn and the Celery worker (2 processes) on the database as it is now; yields the
+    root pid of each process kind whose CPU is measured."""
+    processes = [
+        gunicorn(env, workdir, port).start(),
+        celery_worker("bench-checkout", env, workdir / "worker.log", concurrency=2).start(),
+    ]
+    try:
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), what="gunicorn")
+        yield {"gunicorn": processes[0].pid, "celery": processes[1].pid, "psp": psp.pid}
+    finally:
+        for process in reversed(processes):
+            process.stop()
+
+
+class App:
+    """The running system as the load sees it: the web channel, its SKUs, the hot customer."""
+
+    def __init__(self, base_url: str, seed: dict[str, Any], hot: dict[str, Any] | None) -> None:
+        self.base_url, self.hot = base_url, hot
+        self.api_key = seed["channels"]["web"]["api_key"]
+        self.skus = [sku["sku"] for sku in seed["skus"]]
+
+    def buyers(self) -> list[str]:
+        return ["new", "hot"] if self.hot else ["new"]
+
+    def send(self, count: int, buyer: str) -> dict[str, Any]:
+        """``count`` orders at ``growth.RATE_PER_S``, each by a new customer or the hot one."""
+        checkouts = Checkouts(self.base_url, self.api_key, self.skus, self._buyer(buyer))
+        interval = 1 / growth.RATE_PER_S
+        _paced_run(checkouts, [n * interval for n in range(count)], measure_from=0.0, seed=None)
+        return checkouts.summary(count * interval)
+
+    def _buyer(self, buyer: str) -> Buyer:
+        hot = self.hot
+        if buyer == "hot" and hot is not None:
+            return lambda rng: {"name": hot["name"], "email": hot["email"], "cpf": hot["cpf"]}
+        return _new_customer
+
+    def checkout_load(self) -> dict[str, Any]:
+        """Paced at the business peak and 10 times it, then saturation (module docstring)."""
+        paced_runs = [
+            {**paced(self.base_url, self.api_key, self.skus, per_min), **_outbox_backlog()}
+            for per_min in (PEAK_PER_MIN, 10 * PEAK_PER_MIN)
+        ]
+        saturation = saturate(self.base_url, self.api_key, self.skus)
+        return {
+            **saturation, **_outbox_backlog(), "paced": paced_runs,
+            "existing_orders": growth.GROWN_ORDERS,
+        }  # fmt: skip
+
+
+Buyer = Callable[[random.Random], dict[str, str]]  # the order's "customer"
+
+
+def _bench_buyer(rng: random.Random) -> dict[str, str]:
+    """A new CPF each time, the same name and e-mail (the checkout load's buyers)."""
+    return {"name": "Bench Buyer", "email": "bench@example.com", "cpf": random_cpf(rng)}
+
+
+def _new_customer(rng: random.Random) -> dict[str, str]:
+    """A customer never seen: a new CPF and e-mail (growth phases)."""
+    return {**_bench_buyer(rng), "email": f"buyer.{rng.getrandbits(48):012x}@example.com"}
 
 
 class Checkouts:
     """Posts orders; keeps the latency of each 201 and every other answer as a failure."""
 
-    def __init__(self, base_url: str, api_key: str, skus: list[str]) -> None:
-        self.base_url, self.api_key, self.skus = base_url, api_key, skus
+    def __init__(
+        self, base_url: str, api_key: str, skus: list[str], buyer: Buyer = _bench_buyer
+    ) -> None:
+        self.base_url, self.api_key, self.skus, self.buyer = base_url, api_key, skus, buyer
         self.latencies: list[float] = []
         self.failures: list[str] = []
 
@@ -118,7 +203,7 @@ class Checkouts:
     def post(self, http: httpx.Client, rng: random.Random, since: float, measure: bool) -> None:
         response = http.post(
             "/api/v1/orders/",
-            json=_order(rng, self.skus),
+            json=_order(rng, self.skus, self.buyer(rng)),
             headers={"Idempotency-Key": uuid.uuid4().hex},
         )
         if response.status_code != 201:
@@ -162,24 +247,33 @@ def paced(base_url: str, api_key: str, skus: list[str], per_min: int) -> dict[st
     """Orders started every ``60 / per_min`` s whatever the answers: latency at a given load."""
     checkouts = Checkouts(base_url, api_key, skus)
     interval = 60 / per_min
-    offsets = iter([n * interval for n in range(int((WARM_UP_S + PACED_SECONDS) / interval))])
+    offsets = [n * interval for n in range(int((WARM_UP_S + PACED_SECONDS) / interval))]
+    _paced_run(checkouts, offsets, measure_from=WARM_UP_S, seed=1000)
+    return {"orders_per_min": per_min, **checkouts.summary(PACED_SECONDS)}
+
+
+def _paced_run(
+    checkouts: Checkouts, offsets: list[float], measure_from: float, seed: int | None
+) -> None:
+    """CLIENTS threads start the orders at ``offsets`` (s from now); those from
+    ``measure_from`` on are measured. ``seed`` None: fresh customers on every run."""
+    pending = iter(offsets)
     lock = threading.Lock()
     origin = time.monotonic()
 
     def client(number: int) -> None:
-        rng = random.Random(1000 + number)  # noqa: S311 - load shape, not security
+        rng = random.Random(None if seed is None else seed + number)  # noqa: S311 - load shape
         with checkouts.client() as http:
             while True:
                 with lock:
-                    offset = next(offsets, None)
+                    offset = next(pending, None)
                 if offset is None:
                     return
                 scheduled = origin + offset
                 time.sleep(max(0.0, scheduled - time.monotonic()))
-                checkouts.post(http, rng, since=scheduled, measure=offset >= WARM_UP_S)
+                checkouts.post(http, rng, since=scheduled, measure=offset >= measure_from)
 
     _run_threads(client, CLIENTS)
-    return {"orders_per_min": per_min, **checkouts.summary(PACED_SECONDS)}
 
 
 def _run_threads(target: Any, count: int) -> None:
@@ -190,9 +284,9 @@ def _run_threads(target: Any, count: int) -> None:
         thread.join()
 
 
-def _order(rng: random.Random, skus: list[str]) -> dict[str, Any]:
+def _order(rng: random.Random, skus: list[str], customer: dict[str, str]) -> dict[str, Any]:
     return {
-        "customer": {"name": "Bench Buyer", "email": "bench@example.com", "cpf": random_cpf(rng)},
+        "customer": customer,
         "lines": [{"sku": sku, "quantity": 1} for sku in rng.sample(skus, LINES)],
         "payment": {"method": "card", "token": "tok_ok"},
         "shipping_address": {
