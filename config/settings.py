@@ -167,6 +167,10 @@ OUTBOX_RETRY_BASE_S = float(os.environ.get("OUTBOX_RETRY_BASE_S", 1.0))
 OUTBOX_RETRY_CAP_S = float(os.environ.get("OUTBOX_RETRY_CAP_S", 300.0))
 OUTBOX_SWEEP_INTERVAL_S = float(os.environ.get("OUTBOX_SWEEP_INTERVAL_S", 2.0))
 OUTBOX_LOCK_TIMEOUT_MS = int(os.environ.get("OUTBOX_LOCK_TIMEOUT_MS", 250))
+# Consumer lanes and the Celery queue each one's relay runs on (retail/platform/inbox.py):
+# `core` is the money path on the default queue; the others are consumed by workers of their
+# own (Procfile: worker-side), so a slow or failing consumer delays only its lane.
+OUTBOX_LANE_QUEUES = {"core": "celery", "compliance": "relay.compliance", "audit": "relay.audit"}
 
 # --- Strangler routing layer (strangler/, docs/migration.md) -------------------------
 # Off under pytest (conftest.py): tests of the new side need no route table; strangler's
@@ -207,6 +211,13 @@ PAYMENT_ABANDON_AFTER_S = float(os.environ.get("PAYMENT_ABANDON_AFTER_S", "3600"
 COMPLIANCE_REPORTER_CNPJ = os.environ.get("COMPLIANCE_REPORTER_CNPJ", "00000000000191")
 COMPLIANCE_REPORTER_NAME = os.environ.get("COMPLIANCE_REPORTER_NAME", "Rastro Varejo Ltda")
 COMPLIANCE_PSP_NAME = os.environ.get("COMPLIANCE_PSP_NAME", "sandbox.psp")
+# End-customer IPs shared by many people (carrier NAT, a store's Wi-Fi; comma-separated IPs or
+# CIDRs): they never link customers in the shared-identity rule. A bad entry fails startup.
+COMPLIANCE_SHARED_ADDRESSES = [
+    str(ipaddress.ip_network(address.strip()))
+    for address in os.environ.get("COMPLIANCE_SHARED_ADDRESSES", "").split(",")
+    if address.strip()
+]
 # Rule evaluation waits this long for a holder being evaluated elsewhere, then gives up (the
 # windowed sweep evaluates it later): a relay worker never hangs behind a stuck transaction.
 COMPLIANCE_HOLDER_LOCK_TIMEOUT_MS = int(os.environ.get("COMPLIANCE_HOLDER_LOCK_TIMEOUT_MS", 5000))
@@ -215,10 +226,14 @@ COMPLIANCE_HOLDER_LOCK_TIMEOUT_MS = int(os.environ.get("COMPLIANCE_HOLDER_LOCK_T
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
-    "outbox-relay-sweep": {
-        "task": "platform.relay_sweep",
-        "schedule": OUTBOX_SWEEP_INTERVAL_S,
-        "options": {"expires": OUTBOX_SWEEP_INTERVAL_S * 5},
+    **{
+        f"outbox-relay-sweep-{lane}": {
+            "task": "platform.relay_sweep",
+            "schedule": OUTBOX_SWEEP_INTERVAL_S,
+            "args": (lane,),
+            "options": {"expires": OUTBOX_SWEEP_INTERVAL_S * 5, "queue": queue},
+        }
+        for lane, queue in OUTBOX_LANE_QUEUES.items()
     },
     "idempotency-keys-expire": {"task": "platform.idempotency_keys_expire", "schedule": 3600.0},
     "audit-checkpoint": {"task": "audit.checkpoint", "schedule": 24 * 3600.0},

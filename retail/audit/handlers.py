@@ -21,9 +21,10 @@ from retail.platform.inbox import EventContext, handles_every_event_in_batches
 _ADMIN_ACTIONS = {ADDITION: "added", CHANGE: "changed", DELETION: "deleted"}
 
 
-@handles_every_event_in_batches(consumer="audit.trail")
+@handles_every_event_in_batches(consumer="audit.trail", lane="audit")
 def audit_trail_on_events(deliveries: list[tuple[DomainEvent, EventContext]]) -> None:
-    """One entry per event, a relay batch's worth under one chain lock."""
+    """One entry per event, a relay batch's worth under one chain lock, in a lane of its own:
+    the core relay never waits for the chain lock that every effecting request also takes."""
     services.entries_append([_event_entry(event, context) for event, context in deliveries])
 
 

@@ -29,14 +29,19 @@ if TYPE_CHECKING:
     from retail.platform.relay import ClaimedEvent
 
 DELIVERED = Counter(
-    "rastro_outbox_delivered_total", "Outbox events applied to all consumers", ["event_type"]
+    "rastro_outbox_delivered_total",
+    "Outbox events applied to all consumers of a lane",
+    ["event_type", "lane"],
 )
 DEAD_LETTERS = Counter(
-    "rastro_outbox_dead_letters_total", "Outbox events moved to the dead letter", ["event_type"]
+    "rastro_outbox_dead_letters_total",
+    "Outbox events moved to the dead letter of a lane",
+    ["event_type", "lane"],
 )
 COMMIT_TO_HANDLED = Histogram(
     "rastro_outbox_commit_to_handled_seconds",
-    "From the event's write to its consumers having applied it",
+    "From the event's write to a lane's consumers having applied it",
+    ["lane"],
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
 )
 IDEMPOTENT_REPLAYS = Counter(
@@ -47,10 +52,12 @@ WEBHOOK_REJECTS = Counter(
 )
 
 
-def record_delivered(events: Sequence[ClaimedEvent], handled_at: datetime) -> None:
+def record_delivered(events: Sequence[ClaimedEvent], handled_at: datetime, lane: str) -> None:
     for event in events:
-        DELIVERED.labels(event.event_type).inc()
-        COMMIT_TO_HANDLED.observe(max((handled_at - event.occurred_at).total_seconds(), 0.0))
+        DELIVERED.labels(event.event_type, lane).inc()
+        COMMIT_TO_HANDLED.labels(lane).observe(
+            max((handled_at - event.occurred_at).total_seconds(), 0.0)
+        )
 
 
 class OutboxCollector(Collector):
@@ -58,7 +65,7 @@ class OutboxCollector(Collector):
 
     def describe(self) -> Iterable[Metric]:
         """Names only, so registering the collector never touches the database."""
-        return self._families({"by_type": {}, "oldest_pending_age_s": None})
+        return self._families({"by_type": {}, "oldest_pending_age_s": None, "lanes": {}})
 
     def collect(self) -> Iterable[Metric]:
         from retail.platform.selectors import outbox_status
@@ -80,7 +87,22 @@ class OutboxCollector(Collector):
             "rastro_outbox_oldest_pending_age_seconds", "Age of the oldest pending event (lag)"
         )
         oldest.add_metric([], status["oldest_pending_age_s"] or 0.0)
-        return [pending, dead, oldest]
+        lane_pending = GaugeMetricFamily(
+            "rastro_lane_pending", "Events waiting for a lane's consumers", labels=["lane"]
+        )
+        lane_dead = GaugeMetricFamily(
+            "rastro_lane_dead", "Events dead-lettered in a lane", labels=["lane"]
+        )
+        lane_lag = GaugeMetricFamily(
+            "rastro_lane_oldest_pending_age_seconds",
+            "Age of a lane's oldest pending event (its consumers' lag)",
+            labels=["lane"],
+        )
+        for lane, counts in status["lanes"].items():
+            lane_pending.add_metric([lane], counts["pending"])
+            lane_dead.add_metric([lane], counts["dead"])
+            lane_lag.add_metric([lane], counts["oldest_pending_age_s"] or 0.0)
+        return [pending, dead, oldest, lane_pending, lane_dead, lane_lag]
 
 
 _OUTBOX_COLLECTOR = OutboxCollector()

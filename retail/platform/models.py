@@ -75,6 +75,51 @@ class OutboxMessage(models.Model):
         return f"{self.event_type} v{self.version} {self.aggregate_type}:{self.aggregate_id}"
 
 
+class LaneDelivery(models.Model):
+    """The delivery of one outbox event to one side lane (``compliance``, ``audit``…).
+
+    Written with the event (``emit``), so a side lane depends on nothing but the outbox: its
+    relay claims these rows as the core relay claims outbox rows (oldest pending per aggregate
+    first), and its failures, backoff and dead letters are its own.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    lane = models.CharField(max_length=32)
+    message = models.ForeignKey(
+        OutboxMessage, on_delete=models.CASCADE, db_column="seq", related_name="lane_deliveries"
+    )
+    aggregate_type = models.CharField(max_length=50)
+    aggregate_id = models.CharField(max_length=64)
+    status = models.CharField(
+        max_length=10, choices=OutboxMessage.Status.choices, default=OutboxMessage.Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField(help_text="not retried before this time")
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "platform_lane_delivery"
+        constraints = [
+            models.UniqueConstraint(fields=["lane", "message"], name="lane_delivery_once")
+        ]
+        indexes = [
+            models.Index(
+                fields=["lane", "message"],
+                condition=Q(status="pending"),
+                name="lane_pending_by_seq",
+            ),
+            models.Index(
+                fields=["lane", "aggregate_type", "aggregate_id", "message"],
+                condition=Q(status="pending"),
+                name="lane_pending_by_aggregate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lane} ← {self.message_id}"
+
+
 class InboxReceipt(models.Model):
     """Consumer ``consumer`` has applied event ``event_id``; written with the consumer's effect."""
 

@@ -1,6 +1,8 @@
 """The outbox relay: claims pending events and applies them to their consumers.
 
-Correctness rests on three rules, none of them on a high-water mark:
+Each lane (``retail.platform.inbox``) is relayed on its own: ``core`` from the outbox rows
+themselves, every side lane from its ``LaneDelivery`` rows, each applying only its own
+consumers. Within a lane, correctness rests on three rules, none of them on a high-water mark:
 - rows are claimed with ``FOR UPDATE SKIP LOCKED``, so any number of relays can run at once
   and a row committed late (a lower ``seq`` than rows already delivered) is still claimed;
 - only the oldest pending event of each aggregate is claimable, so one aggregate's events
@@ -30,32 +32,46 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from retail.platform import metrics
 from retail.platform.events import DomainEvent, event_from_payload
-from retail.platform.inbox import Consumer, EventContext, consumers_of
-from retail.platform.models import OutboxMessage
+from retail.platform.inbox import CORE_LANE, Consumer, EventContext, consumers_of, side_lanes
+from retail.platform.models import LaneDelivery, OutboxMessage
 
 log = structlog.get_logger(__name__)
 
-_TABLE = OutboxMessage._meta.db_table
-_CLAIM_SQL = f"""
+_CORE_CLAIM_SQL = """
     SELECT o.seq, o.event_id, o.event_type, o.version, o.payload, o.occurred_at,
            o.attempts, o.request_id
-    FROM {_TABLE} o
-    WHERE o.status = 'pending' AND o.available_at <= %s
+    FROM platform_outbox o
+    WHERE o.status = 'pending' AND o.available_at <= %(now)s
       AND NOT EXISTS (
-          SELECT 1 FROM {_TABLE} older
+          SELECT 1 FROM platform_outbox older
           WHERE older.status = 'pending'
             AND older.aggregate_type = o.aggregate_type
             AND older.aggregate_id = o.aggregate_id
             AND older.seq < o.seq)
     ORDER BY o.seq
-    LIMIT %s
+    LIMIT %(size)s
     FOR UPDATE OF o SKIP LOCKED
-"""  # noqa: S608 - the table name is ours, values are parameters
+"""
+_SIDE_LANE_CLAIM_SQL = """
+    SELECT o.seq, o.event_id, o.event_type, o.version, o.payload, o.occurred_at,
+           d.attempts, o.request_id
+    FROM platform_lane_delivery d JOIN platform_outbox o ON o.seq = d.seq
+    WHERE d.lane = %(lane)s AND d.status = 'pending' AND d.available_at <= %(now)s
+      AND NOT EXISTS (
+          SELECT 1 FROM platform_lane_delivery older
+          WHERE older.lane = d.lane AND older.status = 'pending'
+            AND older.aggregate_type = d.aggregate_type
+            AND older.aggregate_id = d.aggregate_id
+            AND older.seq < d.seq)
+    ORDER BY d.seq
+    LIMIT %(size)s
+    FOR UPDATE OF d SKIP LOCKED
+"""
 _RECEIPT_SQL = """
     INSERT INTO platform_inbox_receipt (consumer, event_id, handled_at)
     SELECT consumer, event_id, now() FROM unnest(%s::text[], %s::uuid[]) AS r(consumer, event_id)
@@ -83,8 +99,9 @@ class BatchResult:
     failed: int
 
 
-def relay_batch(batch_size: int | None = None) -> BatchResult:
-    """Claim up to ``batch_size`` events, apply them, record the outcome. One transaction.
+def relay_batch(batch_size: int | None = None, lane: str = CORE_LANE) -> BatchResult:
+    """Claim up to ``batch_size`` events of ``lane``, apply its consumers, record the outcome.
+    One transaction.
 
     Events are applied only while the transaction is younger than ``OUTBOX_BATCH_BUDGET_MS``:
     consumers lock rows that requests wait for (an order paid consumes its stock rows), and a
@@ -94,29 +111,29 @@ def relay_batch(batch_size: int | None = None) -> BatchResult:
     size = batch_size or settings.OUTBOX_BATCH_SIZE
     with transaction.atomic():
         _limit_lock_waits()
-        claimed = _claim(size)
+        claimed = _claim(size, lane)
         if not claimed:
             return BatchResult(0, 0, 0)
         deadline = time.monotonic() + settings.OUTBOX_BATCH_BUDGET_MS / 1000
         taken: list[ClaimedEvent] = []
         try:
             with transaction.atomic():
-                _run_batch_consumers(_apply_within_budget(claimed, taken, deadline))
+                _run_batch_consumers(_apply_within_budget(claimed, taken, deadline, lane))
             failures: dict[int, Exception] = {}
         except Exception:  # noqa: BLE001 - any handler failure: isolate it event by event
-            taken, failures = _apply_one_by_one(claimed, deadline)
+            taken, failures = _apply_one_by_one(claimed, deadline, lane)
         delivered = [event for event in taken if event.seq not in failures]
         handled_at = timezone.now()
-        _mark_delivered(delivered, handled_at)
+        _mark_delivered(delivered, handled_at, lane)
         for event in taken:
             if event.seq in failures:
-                _mark_failed(event, failures[event.seq])
-    metrics.record_delivered(delivered, handled_at)
+                _mark_failed(event, failures[event.seq], lane)
+    metrics.record_delivered(delivered, handled_at, lane)
     return BatchResult(len(taken), len(delivered), len(failures))
 
 
 def _apply_within_budget(
-    claimed: list[ClaimedEvent], taken: list[ClaimedEvent], deadline: float
+    claimed: list[ClaimedEvent], taken: list[ClaimedEvent], deadline: float, lane: str
 ) -> BatchDeliveries:
     """Apply a prefix of ``claimed`` (appending each event to ``taken`` before applying it) in
     chunks sized from the time per event so far: one event first, then as many as the rest of
@@ -127,7 +144,7 @@ def _apply_within_budget(
     while len(taken) < len(claimed):
         part = claimed[len(taken) : len(taken) + chunk]
         taken.extend(part)
-        _owed_add(owed, _apply(_deliveries_of(part)))
+        _owed_add(owed, _apply(_deliveries_of(part, lane)))
         now = time.monotonic()
         if now >= deadline:
             break
@@ -136,12 +153,29 @@ def _apply_within_budget(
     return owed
 
 
-def relay_drain(max_seconds: float = 30.0) -> int:
-    """Apply batches until nothing is claimable (or the time budget is spent). Returns events."""
+def relay_drain(max_seconds: float = 30.0, lane: str | None = None) -> int:
+    """Apply batches of ``lane`` until nothing is claimable (or the time budget is spent).
+
+    Without a lane, every lane in turn until none has anything claimable: what a test or a
+    command running the whole event path in one process wants. The side lanes go first, so
+    the audit trail reads in cause-and-effect order (an event's entry before the entries of
+    what its core consumers did). Returns the events taken up (an event counts once per lane
+    it went through)."""
     deadline = time.monotonic() + max_seconds
+    lanes = [lane] if lane is not None else [*side_lanes(), CORE_LANE]
     total = 0
     while time.monotonic() < deadline:
-        result = relay_batch()
+        claimed = sum(_lane_drain(one, deadline) for one in lanes)
+        total += claimed
+        if claimed == 0 or lane is not None:
+            break
+    return total
+
+
+def _lane_drain(lane: str, deadline: float) -> int:
+    total = 0
+    while time.monotonic() < deadline:
+        result = relay_batch(lane=lane)
         total += result.claimed
         if result.claimed == 0:
             break
@@ -158,9 +192,10 @@ def _limit_lock_waits() -> None:
         )
 
 
-def _claim(size: int) -> list[ClaimedEvent]:
+def _claim(size: int, lane: str) -> list[ClaimedEvent]:
+    sql = _CORE_CLAIM_SQL if lane == CORE_LANE else _SIDE_LANE_CLAIM_SQL
     with connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, [timezone.now(), size])
+        cursor.execute(sql, {"now": timezone.now(), "size": size, "lane": lane})
         rows = cursor.fetchall()
     # Django has psycopg hand jsonb over as text (JSONField decodes it); so do we here.
     return [
@@ -172,8 +207,16 @@ def _claim(size: int) -> list[ClaimedEvent]:
 BatchDeliveries = dict[str, tuple[Consumer, list[tuple[DomainEvent, EventContext]]]]
 
 
-def _deliveries_of(events: list[ClaimedEvent]) -> list[tuple[Consumer, ClaimedEvent]]:
-    return [(consumer, event) for event in events for consumer in consumers_of(event.event_type)]
+def _lane_consumers(event_type: str, lane: str) -> list[Consumer]:
+    return [consumer for consumer in consumers_of(event_type) if consumer.lane == lane]
+
+
+def _deliveries_of(events: list[ClaimedEvent], lane: str) -> list[tuple[Consumer, ClaimedEvent]]:
+    return [
+        (consumer, event)
+        for event in events
+        for consumer in _lane_consumers(event.event_type, lane)
+    ]
 
 
 def _apply(pairs: list[tuple[Consumer, ClaimedEvent]]) -> BatchDeliveries:
@@ -223,7 +266,7 @@ def _run_batch_consumers(batches: BatchDeliveries) -> None:
 
 
 def _apply_one_by_one(
-    claimed: list[ClaimedEvent], deadline: float
+    claimed: list[ClaimedEvent], deadline: float, lane: str
 ) -> tuple[list[ClaimedEvent], dict[int, Exception]]:
     """Each (event, consumer) pair in its own savepoint (a failure undoes only that consumer's
     effect and fails its event), event after event until ``deadline`` (at least one), then
@@ -237,7 +280,7 @@ def _apply_one_by_one(
         if taken and time.monotonic() >= deadline:
             break
         taken.append(event)
-        for consumer in consumers_of(event.event_type):  # per-event consumers first
+        for consumer in _lane_consumers(event.event_type, lane):  # per-event consumers first
             if consumer.batch_handler is not None and event.seq in failures:
                 break  # batch consumers get the event on the attempt that goes through
             try:
@@ -255,9 +298,17 @@ def _apply_one_by_one(
     return taken, failures
 
 
-def _mark_delivered(events: list[ClaimedEvent], handled_at: datetime) -> None:
+def _deliveries(lane: str, events: list[ClaimedEvent]) -> QuerySet[Any]:
+    """The rows ``lane`` records the outcome of ``events`` in."""
+    seqs = [event.seq for event in events]
+    if lane == CORE_LANE:
+        return OutboxMessage.objects.filter(seq__in=seqs)
+    return LaneDelivery.objects.filter(lane=lane, message_id__in=seqs)
+
+
+def _mark_delivered(events: list[ClaimedEvent], handled_at: datetime, lane: str) -> None:
     if events:
-        OutboxMessage.objects.filter(seq__in=[event.seq for event in events]).update(
+        _deliveries(lane, events).update(
             status=OutboxMessage.Status.DELIVERED,
             delivered_at=handled_at,
             attempts=F("attempts") + 1,
@@ -272,10 +323,10 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311 - not crypto
 
 
-def _mark_failed(event: ClaimedEvent, error: Exception) -> None:
+def _mark_failed(event: ClaimedEvent, error: Exception, lane: str) -> None:
     attempts = event.attempts + 1
     dead = attempts >= settings.OUTBOX_MAX_ATTEMPTS
-    OutboxMessage.objects.filter(seq=event.seq).update(
+    _deliveries(lane, [event]).update(
         attempts=attempts,
         status=OutboxMessage.Status.DEAD if dead else OutboxMessage.Status.PENDING,
         available_at=timezone.now() + retry_delay(attempts),
@@ -283,10 +334,11 @@ def _mark_failed(event: ClaimedEvent, error: Exception) -> None:
     )
     log.warning(
         "outbox.dead_lettered" if dead else "outbox.delivery_failed",
+        lane=lane,
         event_id=str(event.event_id),
         event_type=event.event_type,
         attempts=attempts,
         error=repr(error),
     )
     if dead:
-        metrics.DEAD_LETTERS.labels(event.event_type).inc()
+        metrics.DEAD_LETTERS.labels(event.event_type, lane).inc()

@@ -1,28 +1,42 @@
 """Writes of the event kernel that operators trigger."""
 
 import uuid
+from functools import partial
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from retail.platform.models import OutboxMessage
+from retail.platform.inbox import CORE_LANE
+from retail.platform.models import LaneDelivery, OutboxMessage
 from retail.platform.outbox import kick_relay
 
 
 def outbox_dead_letters_replay(*, event_id: str | None = None) -> int:
-    """Dead letters → pending with fresh attempts; ``event_id`` limits it to one event."""
-    dead = OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD)
+    """Dead letters of every lane → pending with fresh attempts; ``event_id`` limits it to one
+    event. Returns the deliveries replayed (an event dead in two lanes counts twice)."""
+    core = OutboxMessage.objects.filter(status=OutboxMessage.Status.DEAD)
+    side = LaneDelivery.objects.filter(status=OutboxMessage.Status.DEAD)
     if event_id is not None:
         try:
-            dead = dead.filter(event_id=uuid.UUID(event_id))
+            wanted = uuid.UUID(event_id)
         except ValueError:
             raise ValueError(f"{event_id!r} is not an event id (uuid)") from None
+        core = core.filter(event_id=wanted)
+        side = side.filter(message__event_id=wanted)
     with transaction.atomic():
-        replayed = dead.update(
-            status=OutboxMessage.Status.PENDING,
-            attempts=0,
-            available_at=timezone.now(),
-            last_error="",
-        )
-        transaction.on_commit(kick_relay)
+        lanes = {CORE_LANE} if core.exists() else set()
+        lanes.update(side.values_list("lane", flat=True).distinct())
+        replayed = _pending_again(core) + _pending_again(side)
+        for lane in lanes:
+            transaction.on_commit(partial(kick_relay, lane))
     return replayed
+
+
+def _pending_again(dead: QuerySet) -> int:
+    return dead.update(
+        status=OutboxMessage.Status.PENDING,
+        attempts=0,
+        available_at=timezone.now(),
+        last_error="",
+    )

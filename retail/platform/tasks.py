@@ -4,20 +4,23 @@ from celery import shared_task
 from django.core.cache import cache
 
 from retail.platform import idempotency, relay
-from retail.platform.outbox import KICK_PENDING_KEY, RELAY_DRAIN_TASK
+from retail.platform.inbox import CORE_LANE
+from retail.platform.outbox import RELAY_DRAIN_TASK, kick_pending_key
 
 
 @shared_task(name=RELAY_DRAIN_TASK)
-def relay_drain() -> int:
-    """Woken after a commit that emitted events; re-armed for the next kick before draining."""
-    cache.delete(KICK_PENDING_KEY)
-    return relay.relay_drain()
+def relay_drain(lane: str = CORE_LANE) -> int:
+    """Woken after a commit that emitted events of ``lane`` (sent to the lane's own queue);
+    re-armed for the next kick before draining."""
+    cache.delete(kick_pending_key(lane))
+    return relay.relay_drain(lane=lane)
 
 
 @shared_task(name="platform.relay_sweep")
-def relay_sweep() -> int:
-    """Periodic safety net: delivers whatever a lost kick, a crash or a backoff left pending."""
-    return relay.relay_drain()
+def relay_sweep(lane: str = CORE_LANE) -> int:
+    """Periodic safety net, one per lane on the lane's queue: delivers whatever a lost kick, a
+    crash or a backoff left pending."""
+    return relay.relay_drain(lane=lane)
 
 
 @shared_task(name="platform.idempotency_keys_expire")

@@ -15,12 +15,13 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import redis
+from django.conf import settings
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = REPO / ".venv" / "bin"
@@ -164,9 +165,16 @@ class RedisServer(Process):
         self.start()
 
 
-def celery_worker(name: str, env: dict[str, str], log_path: Path, concurrency: int) -> Process:
+def celery_worker(
+    name: str,
+    env: dict[str, str],
+    log_path: Path,
+    concurrency: int,
+    queues: Iterable[str] = tuple(settings.OUTBOX_LANE_QUEUES.values()),
+) -> Process:
+    """A worker of every lane's queue unless ``queues`` says otherwise."""
     command = [
-        str(BIN / "celery"), "-A", "config", "worker",
+        str(BIN / "celery"), "-A", "config", "worker", "--queues", ",".join(queues),
         "--pool", "prefork", "--concurrency", str(concurrency),
         "--hostname", f"{name}@%h", "--loglevel", "INFO",
         "--without-gossip", "--without-mingle", "--without-heartbeat",

@@ -4,8 +4,9 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from retail.platform.inbox import CORE_LANE
 from retail.platform.models import OutboxMessage
-from retail.platform.outbox import KICK_PENDING_KEY
+from retail.platform.outbox import kick_pending_key
 from retail.platform.tests.probe import EFFECT_TABLE
 from tests.kernel.expect import (
     assert_exactly_once_in_order,
@@ -41,7 +42,8 @@ def test_the_same_events_relayed_by_three_processes_at_once_apply_once(kernel):
     """Fault 10: three workers race for the same 300 events, twice over."""
     for _ in range(3):
         kernel.worker()
-    cache.set(KICK_PENDING_KEY, 1, timeout=None)  # no kick: the three sweeps start together
+    # no kick: the three sweeps start together
+    cache.set(kick_pending_key(CORE_LANE), 1, timeout=None)
     emit_committed(*(e for events in grid(aggregates=100, positions=3) for e in events))
     kernel.send(SWEEP, times=3)
     wait_all_delivered()

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from retail.platform.models import InboxReceipt, OutboxMessage
-from retail.platform.tests.probe import ProbeHappened, effects
+from retail.platform.tests.probe import CONSUMER, ProbeHappened, effects
 from tests.kernel.expect import assert_exactly_once_in_order, emit_committed, wait_all_delivered
 from tests.kernel.procs import wait_for
 
@@ -37,7 +37,10 @@ def test_a_poison_event_is_dead_lettered_others_flow_and_replay_delivers_it_once
     assert poison.attempts == 3
     assert "PoisonError: poison event at position 0" in poison.last_error
     wait_for(lambda: len(effects()) == 51, what="every other event, `bad` 1 included")
-    assert not InboxReceipt.objects.filter(event_id=poison.event_id).exists()
+    receipts = InboxReceipt.objects.filter(event_id=poison.event_id)
+    assert not receipts.filter(consumer=CONSUMER).exists()
+    # a lane of its own: the audit trail recorded the event its core neighbour choked on
+    assert list(receipts.values_list("consumer", flat=True)) == ["audit.trail"]
 
     status = kernel.manage("outbox_status", "--json")
     assert status.returncode == 0, status.stderr
@@ -46,6 +49,11 @@ def test_a_poison_event_is_dead_lettered_others_flow_and_replay_delivers_it_once
         "dead": 1,
         "oldest_pending_age_s": None,
         "by_type": {"ProbeHappened": {"pending": 0, "dead": 1}},
+        "lanes": {
+            "core": {"pending": 0, "dead": 1, "oldest_pending_age_s": None},
+            "compliance": {"pending": 0, "dead": 0, "oldest_pending_age_s": None},
+            "audit": {"pending": 0, "dead": 0, "oldest_pending_age_s": None},
+        },
     }
 
     # The consumer's bug is fixed (here: the event no longer poisons it), then replayed.

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from retail.platform import outbox
 from retail.platform.models import OutboxMessage
-from retail.platform.outbox import KICK_PENDING_KEY, RELAY_DRAIN_TASK
+from retail.platform.outbox import KICK_PENDING_PREFIX, RELAY_DRAIN_TASK
 from retail.platform.selectors import outbox_status
 from retail.platform.tests.probe import ProbeHappened, effects
 from tests.kernel.expect import (
@@ -56,7 +56,7 @@ def test_a_writer_that_dies_between_commit_and_kick_is_covered_by_the_sweep(kern
     assert pending() == 5  # committed ...
     assert queued_tasks(kernel) == 0  # ... but never kicked
     with kernel.redis.client() as client:
-        assert client.keys(f"*{KICK_PENDING_KEY}*") == []
+        assert client.keys(f"*{KICK_PENDING_PREFIX}*") == []
     time.sleep(1.0)  # a running worker, and nothing wakes it
     assert effects() == []
     kernel.beat()

@@ -8,6 +8,7 @@ import pytest
 from django.db import connection, transaction
 
 from retail.platform import inbox, outbox
+from retail.platform.inbox import CORE_LANE
 from retail.platform.models import InboxReceipt, OutboxMessage
 from retail.platform.relay import relay_batch, relay_drain
 from retail.platform.tests.probe import CONSUMER, ProbeHappened, effect_table_create, effects
@@ -40,17 +41,17 @@ def test_an_event_rolled_back_with_its_transaction_is_never_delivered():
 
     with pytest.raises(RuntimeError):
         failing_state_change()
-    assert relay_drain() == 0
+    assert relay_drain(lane=CORE_LANE) == 0
     assert effects() == []
 
 
 def test_each_event_is_applied_once_and_redelivery_is_a_no_op():
     emit_committed(*(ProbeHappened(aggregate_id=f"p{i}", position=i) for i in range(5)))
-    assert relay_drain() == 5
+    assert relay_drain(lane=CORE_LANE) == 5
     assert len(effects()) == 5
     # Simulate a relay that crashed after applying but before marking: deliver everything again.
     OutboxMessage.objects.update(status=OutboxMessage.Status.PENDING)
-    assert relay_drain() == 5
+    assert relay_drain(lane=CORE_LANE) == 5
     assert len(effects()) == 5
     assert InboxReceipt.objects.filter(consumer=CONSUMER).count() == 5
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"delivered"}
@@ -98,10 +99,11 @@ def test_a_transaction_committing_after_a_later_one_is_still_delivered():
     writer.start()
     slow_inserted.wait(10)
     emit_committed(ProbeHappened(aggregate_id="fast", position=2))
-    assert relay_drain() == 1  # the slow one is not committed yet: invisible, not skipped forever
+    # the slow one is not committed yet: invisible, not skipped forever
+    assert relay_drain(lane=CORE_LANE) == 1
     fast_committed.set()
     writer.join(10)
-    assert relay_drain() == 1
+    assert relay_drain(lane=CORE_LANE) == 1
     assert sorted(aggregate for _, aggregate, _ in effects()) == ["fast", "slow"]
     fast_seq, slow_seq = (
         OutboxMessage.objects.get(aggregate_id=name).seq for name in ("fast", "slow")
@@ -143,7 +145,7 @@ def test_a_poison_event_is_dead_lettered_and_the_others_keep_flowing(settings):
         ProbeHappened(aggregate_id="bad", position=1),
         *(ProbeHappened(aggregate_id=f"good{i}") for i in range(5)),
     )
-    relay_drain()  # with no backoff, one drain retries the poison until it is dead
+    relay_drain(lane=CORE_LANE)  # with no backoff, one drain retries the poison until it is dead
     poison = OutboxMessage.objects.get(aggregate_id="bad", payload__position=0)
     assert poison.status == "dead"
     assert poison.attempts == 3
@@ -166,7 +168,7 @@ def test_a_failing_consumer_undoes_only_its_own_effect_and_its_siblings_run_once
 
     try:
         emit_committed(ProbeHappened(aggregate_id="bad", poison=True))
-        relay_drain()  # with no backoff, one drain retries the poison until it is dead
+        relay_drain(lane=CORE_LANE)  # with no backoff, it retries the poison until it is dead
     finally:
         inbox.unregister(consumer="tests.sibling_probe")
     poison = OutboxMessage.objects.get()
@@ -188,7 +190,7 @@ def test_a_batch_of_slow_consumers_stops_at_its_time_budget_and_leaves_the_rest_
     assert left.count() == 8
     assert set(left.values_list("attempts", flat=True)) == {0}
     assert len(effects()) == 2
-    assert relay_drain() == 8
+    assert relay_drain(lane=CORE_LANE) == 8
     assert sorted(agg for _, agg, _ in effects()) == sorted(f"a{i}" for i in range(10))
 
 
@@ -199,10 +201,10 @@ def test_cheap_consumers_take_the_whole_batch_in_one_transaction():
 
 def test_a_failing_event_is_retried_with_backoff_not_before():
     emit_committed(ProbeHappened(aggregate_id="bad", poison=True))
-    relay_drain()
+    relay_drain(lane=CORE_LANE)
     message = OutboxMessage.objects.get()
     assert (message.status, message.attempts) == ("pending", 1)
-    assert relay_drain() == 0  # not available again before its backoff expires
+    assert relay_drain(lane=CORE_LANE) == 0  # not available again before its backoff expires
     assert OutboxMessage.objects.get().attempts == 1
 
 
@@ -215,9 +217,9 @@ def test_a_batch_consumer_of_every_event_sees_each_event_once_beside_the_typed_c
 
     try:
         emit_committed(ProbeHappened(aggregate_id="p1"), ProbeHappened(aggregate_id="p2"))
-        relay_drain()
+        relay_drain(lane=CORE_LANE)
         OutboxMessage.objects.update(status=OutboxMessage.Status.PENDING)
-        relay_drain()
+        relay_drain(lane=CORE_LANE)
     finally:
         inbox.unregister(consumer="tests.every_event_probe")
     assert len(seen) == 2
@@ -291,5 +293,5 @@ def test_a_relay_never_waits_long_for_a_lock_held_elsewhere(settings):
     assert (result.delivered, result.failed) == (0, 1)
     assert waited < 2  # the lock is held for 10 s: the relay did not wait for it
     assert "lock timeout" in OutboxMessage.objects.get().last_error
-    assert relay_drain() == 1  # retried once the holder is gone
+    assert relay_drain(lane=CORE_LANE) == 1  # retried once the holder is gone
     assert len(effects()) == 1

@@ -6,7 +6,7 @@ from retail.platform.selectors import outbox_status
 
 
 class Command(BaseCommand):
-    help = "Pending and dead-lettered outbox events per type, and the oldest pending age."
+    help = "Pending and dead-lettered outbox events per type and per lane, and their lag."
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -23,3 +23,9 @@ class Command(BaseCommand):
         )
         for event_type, counts in sorted(status["by_type"].items()):
             self.stdout.write(f"  {event_type}: pending={counts['pending']} dead={counts['dead']}")
+        for lane, counts in sorted(status["lanes"].items()):
+            lag = counts["oldest_pending_age_s"]
+            self.stdout.write(
+                f"lane {lane}: pending={counts['pending']} dead={counts['dead']} "
+                f"oldest_pending_age_s={'-' if lag is None else f'{lag:.1f}'}"
+            )
