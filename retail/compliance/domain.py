@@ -226,10 +226,7 @@ def structuring(params: dict[str, Any], data: RuleInput) -> Finding | None:
         return None
     window = timedelta(hours=params["window_hours"])
     recent = [op for op in _within(data.history, trigger.occurred_at, window) if op.is_credit]
-    for threshold in sorted(params["thresholds"]):
-        floor = threshold * (100 - params["margin_percent"]) / 100
-        if not floor <= trigger.amount < threshold:
-            continue
+    for threshold, floor in _bands_of(params, trigger.amount):
         below = [op for op in recent if floor <= op.amount < threshold]
         if len(below) >= params["min_count"]:
             return Finding(
@@ -243,6 +240,15 @@ def structuring(params: dict[str, Any], data: RuleInput) -> Finding | None:
                 },
             )
     return None
+
+
+def _bands_of(params: dict[str, Any], amount: int) -> list[tuple[int, float]]:
+    """The structuring bands ``(threshold, floor)`` that ``amount`` falls in, lowest first."""
+    bands = [
+        (threshold, threshold * (100 - params["margin_percent"]) / 100)
+        for threshold in sorted(params["thresholds"])
+    ]
+    return [(threshold, floor) for threshold, floor in bands if floor <= amount < threshold]
 
 
 def velocity(params: dict[str, Any], data: RuleInput) -> Finding | None:
@@ -403,6 +409,33 @@ RULES: dict[RuleKind, Callable[[dict[str, Any], RuleInput], Finding | None]] = {
 
 def rule_evaluate(kind: str, params: dict[str, Any], data: RuleInput) -> Finding | None:
     return RULES[RuleKind(kind)](params, data)
+
+
+# --- Screens: a necessary condition of each rule, from the trigger alone -------------------
+# A rule whose screen is False cannot fire on the trigger, so its inputs (the holder's history,
+# a PEP lookup) are not read. Most operations pass no screen but velocity's and shared
+# identity's, which read bounded aggregates instead of history.
+def may_fire(kind: RuleKind, params: dict[str, Any], trigger: OperationSummary) -> bool:
+    """Velocity's screen needs counts: ``velocity_may_fire``."""
+    match kind:
+        case RuleKind.STRUCTURING:
+            return trigger.is_credit and bool(_bands_of(params, trigger.amount))
+        case RuleKind.PROFILE | RuleKind.DORMANT | RuleKind.PEP:
+            return trigger.is_credit and trigger.amount >= params["min_amount"]
+        case RuleKind.PASS_THROUGH:
+            completed_refund = trigger.kind is Kind.REFUND and trigger.outcome is Outcome.COMPLETED
+            return completed_refund and trigger.amount >= params["min_amount"]
+        case RuleKind.SHARED_IDENTITY:
+            return any(getattr(trigger, attribute) for attribute in params["attributes"])
+    return kind is RuleKind.CASH
+
+
+def velocity_may_fire(
+    params: dict[str, Any], trigger: OperationSummary, *, attempts: int, instruments: int
+) -> bool:
+    """``attempts`` and ``instruments`` count at least what the rule's window holds."""
+    too_many = attempts > params["max_operations"] or instruments > params["max_instruments"]
+    return trigger.is_attempt and too_many
 
 
 def lookback(kind: str, params: dict[str, Any]) -> timedelta:

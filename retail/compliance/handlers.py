@@ -20,8 +20,12 @@ from retail.payments.events import (
 )
 from retail.platform.inbox import EventContext, handles
 
+# Off the money path: payments, orders and the ledger never wait behind the AML rules, and a
+# failing rule delays only the compliance lane (docs/events.md, "Lanes").
+LANE = "compliance"
 
-@handles(OrderPlaced, consumer="compliance.operation_record_order")
+
+@handles(OrderPlaced, consumer="compliance.operation_record_order", lane=LANE)
 def operation_record_order(event: OrderPlaced, context: EventContext) -> None:
     services.operation_record_and_evaluate(
         OperationFacts(
@@ -44,27 +48,27 @@ def operation_record_order(event: OrderPlaced, context: EventContext) -> None:
     )
 
 
-@handles(PaymentCaptured, consumer="compliance.operation_record_payment_captured")
+@handles(PaymentCaptured, consumer="compliance.operation_record_payment_captured", lane=LANE)
 def operation_record_payment_captured(event: PaymentCaptured, context: EventContext) -> None:
     _payment(event, context, Outcome.COMPLETED)
 
 
-@handles(PaymentFailed, consumer="compliance.operation_record_payment_failed")
+@handles(PaymentFailed, consumer="compliance.operation_record_payment_failed", lane=LANE)
 def operation_record_payment_failed(event: PaymentFailed, context: EventContext) -> None:
     _payment(event, context, Outcome.REFUSED, reason=event.reason)
 
 
-@handles(RefundSucceeded, consumer="compliance.operation_record_refund_succeeded")
+@handles(RefundSucceeded, consumer="compliance.operation_record_refund_succeeded", lane=LANE)
 def operation_record_refund_succeeded(event: RefundSucceeded, context: EventContext) -> None:
     _refund(event, context, Outcome.COMPLETED, psp_reference=event.psp_reference)
 
 
-@handles(RefundFailed, consumer="compliance.operation_record_refund_failed")
+@handles(RefundFailed, consumer="compliance.operation_record_refund_failed", lane=LANE)
 def operation_record_refund_failed(event: RefundFailed, context: EventContext) -> None:
     _refund(event, context, Outcome.REFUSED, reason=event.reason)
 
 
-@handles(PartnerOrderSettled, consumer="compliance.operation_record_partner_order")
+@handles(PartnerOrderSettled, consumer="compliance.operation_record_partner_order", lane=LANE)
 def operation_record_partner_order(event: PartnerOrderSettled, context: EventContext) -> None:
     services.operation_record_and_evaluate(
         OperationFacts(

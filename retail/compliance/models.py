@@ -235,3 +235,66 @@ class Communication(models.Model):
 
     def __str__(self) -> str:
         return self.occurrence_number
+
+
+# --- Windowed aggregates: what the rules screen each operation against ------------------
+# Written by upsert in the transaction that writes the operation record, so a rule's cost
+# does not grow with the holder's history: it reads a bounded number of rows (the minutes of
+# its window, distinct instruments, customers behind one identity) and the holder's records
+# only when that screen says the rule may fire. Derived data, rebuilt from the operation
+# records by migration 0006.
+class HolderActivity(models.Model):
+    """A holder's operations in one minute (UTC): counted by upsert as they are recorded."""
+
+    customer_id = models.CharField(max_length=40)
+    bucket = models.DateTimeField(help_text="start of the minute")
+    attempts = models.PositiveIntegerField(help_text="payments and partner orders, any outcome")
+
+    class Meta:
+        db_table = "compliance_holder_activity"
+        constraints = [
+            models.UniqueConstraint(fields=["customer_id", "bucket"], name="holder_activity_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.bucket:%Y-%m-%d %H:%M}"
+
+
+class HolderInstrument(models.Model):
+    """A payment instrument (its fingerprint) a holder used, and when last."""
+
+    customer_id = models.CharField(max_length=40)
+    instrument = models.CharField(max_length=64)
+    last_used_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "compliance_holder_instrument"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer_id", "instrument"], name="holder_instrument_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.instrument[:8]}"
+
+
+class IdentityUse(models.Model):
+    """A customer's orders used this e-mail or end-customer IP, last at ``last_used_at``."""
+
+    attribute = models.CharField(max_length=16)
+    value = models.CharField(max_length=254)
+    customer_id = models.CharField(max_length=40)
+    last_used_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "compliance_identity_use"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attribute", "value", "customer_id"], name="identity_use_once"
+            )
+        ]
+        indexes = [models.Index(fields=["attribute", "value", "last_used_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.attribute}={self.value} {self.customer_id}"

@@ -82,27 +82,6 @@ def _customer_records(customer_id: str) -> QuerySet[OperationRecord]:
     return operations_resolved().filter(Q(customer_id=customer_id) | Q(order_id__in=order_ids))
 
 
-def identity_peers(
-    trigger: domain.OperationSummary, attributes: list[str], since: datetime
-) -> dict[str, frozenset[str]]:
-    """Per attribute, the customers whose orders used the trigger's value since ``since``."""
-    peers: dict[str, frozenset[str]] = {}
-    for attribute in attributes:
-        value = getattr(trigger, attribute)
-        if not value:
-            continue
-        customers = (
-            OperationRecord.objects.filter(
-                kind=domain.Kind.ORDER, occurred_at__gte=since, **{attribute: value}
-            )
-            .exclude(customer_id="")
-            .values_list("customer_id", flat=True)
-            .distinct()
-        )
-        peers[attribute] = frozenset(customers)
-    return peers
-
-
 def pep_status(customer_id: str) -> domain.PepStatus | None:
     """The customer's PEP entry with the latest exposure, by CPF or by link (None: not listed)."""
     match = Q(customer_id=customer_id)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from retail.compliance import domain, selectors, siscoaf
+from retail.compliance import aggregates, domain, selectors, siscoaf
 from retail.compliance.models import (
     Alert,
     AlertOperation,
@@ -73,13 +73,42 @@ def instrument_fingerprint(method: str, token: str) -> str:
 
 
 def operation_record(facts: OperationFacts) -> OperationRecord | None:
-    """Records the operation once per source event; None when it was already recorded."""
+    """Records the operation once per source event, and adds it to its holder's windowed
+    aggregates in the same transaction; None when it was already recorded."""
     with transaction.atomic():
+        if facts.order_id:
+            _lock_order(facts.order_id)
         record, created = OperationRecord.objects.get_or_create(
             source_event_id=facts.source_event_id,
             defaults=_record_fields(facts),
         )
+        if created:
+            aggregates.operations_add(_newly_held(record))
     return record if created else None
+
+
+def _lock_order(order_id: str) -> None:
+    """One order's records are written one at a time, so a payment recorded while its order's
+    record is being written sees it (and its holder), or the order's record sees the payment."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext('compliance-order:' || %s))", [order_id]
+        )
+
+
+def _newly_held(record: OperationRecord) -> list[domain.OperationSummary]:
+    """The operations whose holder this record makes known: itself once its holder is known,
+    and for an order's record, its payments and refunds that were recorded before it."""
+    if record.kind != domain.Kind.ORDER:
+        summary = selectors.operation_summary_get(record.id)
+        return [summary] if summary.customer_id else []
+    if not record.customer_id:
+        return []
+    return [
+        op
+        for op in selectors.operation_summaries_of_order(record.order_id)
+        if op.id == record.id or op.kind != domain.Kind.ORDER
+    ]
 
 
 def _record_fields(facts: OperationFacts) -> dict[str, object]:
@@ -139,23 +168,44 @@ def rules_evaluate(triggers: list[domain.OperationSummary]) -> list[Alert]:
     for trigger in triggers:
         with transaction.atomic():
             _lock_subject(trigger.customer_id or trigger.id)
-            history = _history_for(rules, trigger)
-            for rule in rules:
+            screened = [rule for rule in rules if _may_fire(rule, trigger)]
+            history = _history_for(screened, trigger)
+            for rule in screened:
                 alert = _rule_apply(rule, trigger, history)
                 if alert is not None:
                     opened.append(alert)
     return opened
 
 
+def _may_fire(rule: Rule, trigger: domain.OperationSummary) -> bool:
+    """The rule's screen: False only when the rule cannot fire on ``trigger``, read from the
+    trigger itself and the windowed aggregates, never from the holder's history."""
+    kind = domain.RuleKind(rule.kind)
+    if not trigger.customer_id:  # holder unknown: only rules about the operation itself
+        return kind is _CASH
+    if kind is domain.RuleKind.VELOCITY:
+        return domain.velocity_may_fire(
+            rule.parameters, trigger, **aggregates.velocity_counts(trigger, rule.parameters)
+        )
+    return domain.may_fire(kind, rule.parameters, trigger)
+
+
 def _history_for(
     rules: list[Rule], trigger: domain.OperationSummary
 ) -> list[domain.OperationSummary]:
-    """The holder's history as far back as the longest-looking rule needs: one read per trigger,
-    each rule then keeps its own window of it."""
-    if not trigger.customer_id or not rules:
+    """The holder's history as far back as the longest-looking rule that passed its screen
+    needs (none for most operations): one read per trigger, each rule keeps its own window."""
+    since = [_window_start(rule, trigger) for rule in rules if _reads_history(rule)]
+    if not trigger.customer_id or not since:
         return []
-    since = min(_window_start(rule, trigger) for rule in rules)
-    return selectors.customer_history(trigger.customer_id, since)
+    return selectors.customer_history(trigger.customer_id, min(since))
+
+
+def _reads_history(rule: Rule) -> bool:
+    return domain.RuleKind(rule.kind) not in _WITHOUT_HISTORY
+
+
+_WITHOUT_HISTORY = frozenset({_CASH, domain.RuleKind.PEP, domain.RuleKind.SHARED_IDENTITY})
 
 
 def _window_start(rule: Rule, trigger: domain.OperationSummary) -> datetime:
@@ -195,7 +245,7 @@ def _rule_input(
     since = _window_start(rule, trigger)
     peers = {}
     if kind is domain.RuleKind.SHARED_IDENTITY:
-        peers = selectors.identity_peers(trigger, rule.parameters["attributes"], since)
+        peers = aggregates.identity_peers(trigger, rule.parameters["attributes"], since)
     return domain.RuleInput(
         trigger=trigger,
         history=[operation for operation in history if operation.occurred_at >= since],
