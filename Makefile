@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test chaos lint bench demo services db clean
+.PHONY: run test chaos lint bench profile demo services db clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: db
 	$(PY) -m bench.relay
 	$(PY) -m bench.raw_sql_ceiling
 	@if [ -f bench/checkout.py ]; then $(PY) -m bench.checkout; else echo "bench: checkout load not yet (bench/checkout.py)"; fi
+
+# Where an order's CPU goes: flame graphs of gunicorn and both workers under load (var/profile/).
+profile: db
+	$(PY) -m bench.profile
 
 # An end-to-end scenario against the running system (`make run` in another terminal).
 demo: $(INSTALLED)

@@ -69,8 +69,8 @@ def descendants(roots: Iterable[int], processes: Mapping[int, Stat]) -> set[int]
 Snapshot = dict[str, dict[tuple[int, int], int]]  # kind → (pid, started) → ticks
 
 
-def snapshot(roots: Mapping[str, int], database_url: str) -> Snapshot:
-    """CPU ticks of each kind's processes now: ``roots`` (kind → root pid), the PostgreSQL
+def snapshot(roots: Mapping[str, list[int]], database_url: str) -> Snapshot:
+    """CPU ticks of each kind's processes now: ``roots`` (kind → root pids), the PostgreSQL
     serving ``database_url`` (the parent of this snapshot's own backend), and the backends of
     that database (this one left out)."""
     with psycopg.connect(database_url, autocommit=True) as connection:
@@ -80,7 +80,7 @@ def snapshot(roots: Mapping[str, int], database_url: str) -> Snapshot:
         ).fetchall()
         own = connection.info.backend_pid
         processes = stats()
-    kinds = {kind: descendants([root], processes) for kind, root in roots.items()}
+    kinds = {kind: descendants(pids, processes) for kind, pids in roots.items()}
     kinds[POSTGRES] = descendants([processes[own].parent], processes) - {own}
     kinds[BENCH_DB] = {pid for (pid,) in rows} & kinds[POSTGRES]
     return {

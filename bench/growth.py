@@ -48,7 +48,7 @@ Send = Callable[[int, str], dict[str, Any]]  # (orders, "new" | "hot") → check
 
 
 def phase(
-    existing: int, buyer: str, send: Send, roots: Mapping[str, int], database_url: str
+    existing: int, buyer: str, send: Send, roots: Mapping[str, list[int]], database_url: str
 ) -> dict[str, Any]:
     """One measured phase, after a short warm-up with the same buyer."""
     orders = HOT_ORDERS if buyer == "hot" else ORDERS
@@ -81,11 +81,11 @@ def phase(
     }
 
 
-def wait_idle(roots: Mapping[str, int], database_url: str) -> bool:
+def wait_idle(roots: Mapping[str, list[int]], database_url: str) -> bool:
     """True once nothing is left to do and the workers' CPU stands still; False on timeout."""
     deadline = time.monotonic() + IDLE_TIMEOUT_S
     with psycopg.connect(database_url, autocommit=True) as connection:
-        backlog = _backlog_sql(connection)
+        backlog = backlog_sql(connection)
         while time.monotonic() < deadline:
             row = connection.execute(backlog).fetchone()
             if row is not None and row[0] == 0 and _quiet(roots):
@@ -105,7 +105,7 @@ def _sessions(database_url: str) -> int:
     return int(row[0])
 
 
-def _backlog_sql(connection: psycopg.Connection) -> str:
+def backlog_sql(connection: psycopg.Connection) -> str:
     """Pending outbox events and payments waiting for the PSP, and pending side-lane
     deliveries where that table exists (lanes)."""
     parts = [
@@ -118,12 +118,12 @@ def _backlog_sql(connection: psycopg.Connection) -> str:
     return "SELECT " + " + ".join(parts)
 
 
-def _quiet(roots: Mapping[str, int]) -> bool:
+def _quiet(roots: Mapping[str, list[int]]) -> bool:
     """The gunicorn and Celery trees used (almost) no CPU over the last second."""
 
     def ticks() -> int:
         processes = cpu.stats()
-        trees = cpu.descendants([roots["gunicorn"], roots["celery"]], processes)
+        trees = cpu.descendants([*roots["gunicorn"], *roots["celery"]], processes)
         return sum(processes[pid].ticks for pid in trees)
 
     first = ticks()

@@ -170,9 +170,10 @@ def celery_worker(
     env: dict[str, str],
     log_path: Path,
     concurrency: int,
-    queues: Iterable[str] = tuple(settings.OUTBOX_LANE_QUEUES.values()),
+    queues: Iterable[str] | None = None,
 ) -> Process:
     """A worker of every lane's queue unless ``queues`` says otherwise."""
+    queues = settings.OUTBOX_LANE_QUEUES.values() if queues is None else queues
     command = [
         str(BIN / "celery"), "-A", "config", "worker", "--queues", ",".join(queues),
         "--pool", "prefork", "--concurrency", str(concurrency),
