@@ -45,11 +45,13 @@ lint: $(INSTALLED) services
 	$(PY) manage.py makemigrations --check --dry-run -v0
 
 # Numbers, not tests: relay throughput and latency, the raw-SQL checkout ceiling, then the
-# checkout load (hook: bench/checkout.py, from the checkout issue). All go to bench-report.json.
+# checkout load on grown databases (docs/performance.md). All go to bench-report.json; the
+# chart to docs/performance.png.
 bench: db
 	$(PY) -m bench.relay
 	$(PY) -m bench.raw_sql_ceiling
-	@if [ -f bench/checkout.py ]; then $(PY) -m bench.checkout; else echo "bench: checkout load not yet (bench/checkout.py)"; fi
+	$(PY) -m bench.checkout
+	$(PY) -m bench.chart
 
 # Where an order's CPU goes: flame graphs of gunicorn and both workers under load (var/profile/).
 profile: db

@@ -28,7 +28,8 @@ def effect_table_reset() -> None:
             " at timestamptz NOT NULL DEFAULT clock_timestamp())"
         )
         cursor.execute(
-            f"TRUNCATE {EFFECT_TABLE}, platform_outbox, platform_inbox_receipt RESTART IDENTITY"
+            f"TRUNCATE {EFFECT_TABLE}, platform_outbox, platform_lane_delivery,"
+            " platform_inbox_receipt RESTART IDENTITY"
         )
 
 
