@@ -1,5 +1,6 @@
 """Open-loop steps (``make bench``): orders offered at a fixed rate whatever the answers, at the
-business peak (250/min, 4.2/s), at 10 times it (42/s), then higher until a step is not held.
+business peak (250/min, 4.2/s), then up in steps until one is not held, then at 10 times the
+peak (42/s), and past it while steps are held: the highest rate held is the capacity.
 
 Beside every 20 orders, 4 product-list reads and 1 replay of an order already answered (same
 key, same body: 201 again with ``Idempotent-Replayed: true``). Latency counts from the
@@ -33,7 +34,8 @@ from bench.load import Checkouts, paced_run, quantiles_ms
 from sandbox.psp.engine import PROCESSING_DELAY
 
 PEAK_PER_S = 250 / 60  # the business peak (brief)
-RATES = (PEAK_PER_S, 10 * PEAK_PER_S, 60.0, 80.0, 100.0, 125.0, 150.0, 200.0)
+BELOW_10X = (8.0, 12.0, 16.0, 20.0, 25.0, 30.0, 35.0)
+ABOVE_10X = (60.0, 80.0, 100.0, 125.0, 150.0, 200.0)
 STEP_SECONDS = float(os.environ.get("BENCH_STEP_SECONDS", 20))
 CLIENTS = int(os.environ.get("BENCH_STEP_CLIENTS", 48))
 HELD_P99_MS = 500
@@ -47,15 +49,25 @@ ORDERS_PER_CYCLE = PATTERN.count("order")
 def run_steps(
     base_url: str, api_key: str, skus: list[str], roots: Mapping[str, list[int]], database_url: str
 ) -> list[dict[str, Any]]:
-    """Every rate of ``RATES`` up to the first step past 42/s that is not held."""
-    steps = []
-    for rate in RATES:
+    """The peak, the rates between it and 10 times it while held, 10 times it, the rates past
+    it while held (module docstring)."""
+
+    def run(rate: float) -> dict[str, Any]:
         growth.wait_idle(roots, database_url)
         step = Step(base_url, api_key, skus, rate).run(database_url)
-        steps.append(step)
         print(_line(step), flush=True)
-        if rate > 10 * PEAK_PER_S and not step["held"]:
+        return step
+
+    steps = [run(PEAK_PER_S)]
+    for rate in BELOW_10X:
+        if not steps[-1]["held"]:
             break
+        steps.append(run(rate))
+    steps.append(run(10 * PEAK_PER_S))
+    for rate in ABOVE_10X:
+        if not steps[-1]["held"]:
+            break
+        steps.append(run(rate))
     return steps
 
 

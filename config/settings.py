@@ -171,6 +171,14 @@ OUTBOX_LOCK_TIMEOUT_MS = int(os.environ.get("OUTBOX_LOCK_TIMEOUT_MS", 250))
 # `core` is the money path on the default queue; the others are consumed by workers of their
 # own (Procfile: worker-side), so a slow or failing consumer delays only its lane.
 OUTBOX_LANE_QUEUES = {"core": "celery", "compliance": "relay.compliance", "audit": "relay.audit"}
+# A side lane's relay starts this long after the kick: nobody waits for an AML record or an
+# audit entry within a second, and the events of that interval then share one relay
+# transaction (for the audit lane, one chain lock per interval instead of one per event).
+# The core lane starts at once: an order waits for its payment.
+OUTBOX_LANE_KICK_DELAY_S = {
+    "compliance": float(os.environ.get("OUTBOX_COMPLIANCE_KICK_DELAY_S", 0.5)),
+    "audit": float(os.environ.get("OUTBOX_AUDIT_KICK_DELAY_S", 0.5)),
+}
 
 # --- Strangler routing layer (strangler/, docs/migration.md) -------------------------
 # Off under pytest (conftest.py): tests of the new side need no route table; strangler's

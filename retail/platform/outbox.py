@@ -98,7 +98,9 @@ def kick_pending_key(lane: str) -> str:
 
 
 def kick_relay(lane: str = CORE_LANE) -> None:
-    """Wake one relay of ``lane``, one queued kick at a time. Never raises: the sweep is the net."""
+    """Wake one relay of ``lane``, one queued kick at a time (after the lane's
+    ``OUTBOX_LANE_KICK_DELAY_S``: the commits meanwhile ride on it). Never raises: the sweep is
+    the net."""
     try:
         if not cache.add(kick_pending_key(lane), 1, timeout=KICK_PENDING_TTL_S):
             return  # a kick is queued already
@@ -107,7 +109,11 @@ def kick_relay(lane: str = CORE_LANE) -> None:
         return
     try:
         current_app.send_task(
-            RELAY_DRAIN_TASK, args=[lane], queue=settings.OUTBOX_LANE_QUEUES[lane], retry=False
+            RELAY_DRAIN_TASK,
+            args=[lane],
+            queue=settings.OUTBOX_LANE_QUEUES[lane],
+            countdown=settings.OUTBOX_LANE_KICK_DELAY_S.get(lane) or None,
+            retry=False,
         )
     except Exception:
         log.warning("outbox.kick_failed", lane=lane, exc_info=True)
