@@ -108,8 +108,11 @@ DATABASES = {
 }
 # A request or task that hangs inside a transaction is cut off, releasing its locks (and with
 # them any idempotency key it held) well within the contract's 60 s.
+# A backend whose client died (a worker killed mid-query, waiting on a lock) notices within a
+# second and lets its locks go, instead of holding them until its statement times out.
 DATABASES["default"]["OPTIONS"] = {
     "options": "-c idle_in_transaction_session_timeout=30000 -c statement_timeout=30000"
+    " -c client_connection_check_interval=1000"
 }
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_rastro")}
 
