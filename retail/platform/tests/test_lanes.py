@@ -116,3 +116,14 @@ def test_a_redelivered_side_lane_event_is_applied_once(side_calls):
 def test_a_consumer_in_an_unknown_lane_is_refused():
     with pytest.raises(ValueError, match="OUTBOX_LANE_QUEUES"):
         inbox.handles(ProbeHappened, consumer="tests.nowhere", lane="nowhere")(lambda e, c: None)
+
+
+def test_a_transaction_kicks_each_lane_once_however_many_events_it_emits(
+    side_calls, django_capture_on_commit_callbacks, monkeypatch
+):
+    kicked: list[str] = []
+    monkeypatch.setattr(outbox, "kick_relay", kicked.append)
+    monkeypatch.setattr(outbox, "_KICKS", {})
+    with django_capture_on_commit_callbacks(execute=True):
+        emit_committed(*(ProbeHappened(aggregate_id=f"a{n}", position=0) for n in range(5)))
+    assert sorted(kicked) == sorted({CORE_LANE, SIDE, *inbox.side_lanes_of("ProbeHappened")})
