@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,10 +52,21 @@ TARGET_P99_MS = 500
 PSP_SECRET = "whsec_YmVuY2gtY2hlY2tvdXQtcHNwLXNlY3JldA=="  # noqa: S105 - the bench PSP stand-in
 
 
-def main() -> None:
+@dataclass(frozen=True)
+class Outside:
+    """What the system under load talks to: its own Redis and the PSP stand-in."""
+
+    env: dict[str, str]  # the processes' environment
+    workdir: Path
+    port: int  # gunicorn's
+    psp: Process
+
+
+@contextlib.contextmanager
+def outside(prefix: str) -> Iterator[Outside]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")  # the lane queues
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
-    workdir = Path(tempfile.mkdtemp(prefix="rastro-bench-checkout-"))
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
     redis = RedisServer(workdir).start()
     psp, psp_url = psp_start(workdir / "psp-data", workdir / "psp.log", PSP_SECRET)
     port = free_port()
@@ -68,21 +80,27 @@ def main() -> None:
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "LOG_LEVEL": "WARNING",
     }
-    phases: list[dict[str, Any]] = []
-    grown: list[dict[str, Any]] = []
     try:
-        for existing in growth.scales():
-            seed, loaded = database_grown(env, existing)
-            grown.append({key: loaded[key] for key in ("orders", "seconds", "rows", "skipped")})
-            with serving(env, workdir, port, psp) as roots:
-                app = App(f"http://127.0.0.1:{port}", seed, loaded["hot_customer"])
-                phases += [growth.phase(existing, buyer, app.send, roots, env["DATABASE_URL"])
-                           for buyer in app.buyers()]  # fmt: skip
-                if existing == growth.GROWN_ORDERS:
-                    result = app.checkout_load(roots, env["DATABASE_URL"])
+        yield Outside(env, workdir, port, psp)
     finally:
         psp.stop()
         redis.stop()
+
+
+def main() -> None:
+    phases: list[dict[str, Any]] = []
+    grown: list[dict[str, Any]] = []
+    with outside("rastro-bench-checkout-") as world:
+        for existing in growth.scales():
+            seed, loaded = database_grown(world.env, existing)
+            grown.append({key: loaded[key] for key in ("orders", "seconds", "rows", "skipped")})
+            with serving(world) as roots:
+                app = App(f"http://127.0.0.1:{world.port}", seed, loaded["hot_customer"])
+                database_url = world.env["DATABASE_URL"]
+                phases += [growth.phase(existing, buyer, app.send, roots, database_url)
+                           for buyer in app.buyers()]  # fmt: skip
+                if existing == growth.GROWN_ORDERS:
+                    result = app.checkout_load(roots, database_url)
     report_merge("growth", {"phases": phases, "grown": grown, "cpus": os.cpu_count()})
     ceiling = _ceiling_tps()
     if ceiling:
@@ -113,25 +131,24 @@ def database_grown(env: dict[str, str], existing: int) -> tuple[dict[str, Any], 
 
 
 @contextlib.contextmanager
-def serving(
-    env: dict[str, str], workdir: Path, port: int, psp: Process
-) -> Iterator[dict[str, list[int]]]:
+def serving(world: Outside) -> Iterator[dict[str, list[int]]]:
     """The Procfile's layout on the database as it is now: gunicorn, the core worker (2
     processes) and the side-lane worker (1); yields the root pids of each process kind whose
     CPU is measured."""
     lanes = settings.OUTBOX_LANE_QUEUES
     side_queues = [queue for lane, queue in lanes.items() if lane != CORE_LANE]
+    env, workdir = world.env, world.workdir
     processes = [
-        gunicorn(env, workdir, port).start(),
+        gunicorn(env, workdir, world.port).start(),
         celery_worker("core", env, workdir / "core.log", 2, [lanes[CORE_LANE]]).start(),
         celery_worker("side", env, workdir / "side.log", 1, side_queues).start(),
     ]
     try:
-        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/healthz"), what="gunicorn")
+        wait_for(lambda: _answers(f"http://127.0.0.1:{world.port}/healthz"), what="gunicorn")
         yield {
             "gunicorn": [processes[0].pid],
             "celery": [processes[1].pid, processes[2].pid],
-            "psp": [psp.pid],
+            "psp": [world.psp.pid],
         }
     finally:
         for process in reversed(processes):
