@@ -176,12 +176,13 @@ def _differences(legacy: Any, new: Any, path: str, found: list[str]) -> None:
 def body_differences(legacy: bytes, new: bytes, ignored: frozenset[str]) -> list[str]:
     """JSON-pointer-like paths where two bodies differ, ignored field names left out.
 
-    Bodies that are not both JSON are compared byte for byte (``["body"]`` when they differ).
+    Bodies that are not both JSON (or nest too deep to walk) are compared byte for byte
+    (``["body"]`` when they differ).
     """
     try:
         legacy_json, new_json = json.loads(legacy), json.loads(new)
-    except ValueError:
+        found: list[str] = []
+        _differences(_without(legacy_json, ignored), _without(new_json, ignored), "", found)
+    except (ValueError, RecursionError):  # not JSON, or nested past what the walk can follow
         return [] if legacy == new else ["body"]
-    found: list[str] = []
-    _differences(_without(legacy_json, ignored), _without(new_json, ignored), "", found)
     return found

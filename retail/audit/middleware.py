@@ -9,7 +9,6 @@ failure is logged and counted (the effect's events still reach the trail through
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +20,7 @@ from prometheus_client import Counter
 
 from retail.audit import domain, services
 from retail.audit.services import AUDITOR_GROUP
+from retail.platform.parsers import json_parse
 from retail.platform.problems import problem_response
 
 log = structlog.get_logger(__name__)
@@ -90,7 +90,7 @@ def _json_body(request: HttpRequest) -> Any:
     try:
         if len(request.body) > MAX_JSON_BYTES:
             return None
-        return json.loads(request.body)
+        return json_parse(request.body)
     except Exception:  # noqa: BLE001 - not JSON, unreadable, too big: no order id from it
         return None
 
@@ -100,7 +100,7 @@ def _json_content(response: HttpResponse) -> Any:
         return None
     try:
         content = response.content
-        return json.loads(content) if len(content) <= MAX_JSON_BYTES else None
+        return json_parse(content) if len(content) <= MAX_JSON_BYTES else None
     except ValueError:
         return None
 

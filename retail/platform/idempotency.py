@@ -40,6 +40,7 @@ from rest_framework.views import APIView
 
 from retail.platform import metrics
 from retail.platform.models import IdempotencyKey
+from retail.platform.parsers import json_parse
 from retail.platform.problems import Problem, drf_exception_handler
 
 HEADER = "Idempotency-Key"
@@ -149,9 +150,9 @@ def _scope(request: Request) -> str:
 def _fingerprint(request: Request) -> str:
     raw = request._request.body  # read before the view parses it; DRF re-reads the cached body
     try:
-        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, RecursionError):
-        canonical = raw  # not JSON (or nested past the recursion limit): the bytes themselves
+        canonical = json.dumps(json_parse(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw  # not JSON (or nested too deep): the bytes themselves
     digest = hashlib.sha256()
     for part in (str(request.method).encode(), request.path.encode(), canonical):
         digest.update(len(part).to_bytes(8, "big") + part)

@@ -60,7 +60,7 @@ def verify(
     offered = {signature for signature in signatures if signature.startswith("v1,")}
     for secret in secrets:
         expected = sign(secret, webhook_id, timestamp, body)
-        if any(hmac.compare_digest(expected, candidate) for candidate in offered):
+        if any(hmac.compare_digest(expected.encode(), candidate.encode()) for candidate in offered):
             return webhook_id
     raise Problem(401, "webhook_signature_invalid", "No signature matches a current secret.")
 

@@ -148,3 +148,9 @@ def test_json_bodies_compare_without_ignored_fields_at_any_depth():
 def test_non_json_bodies_compare_byte_for_byte():
     assert body_differences(b"<p>a</p>", b"<p>a</p>", frozenset()) == []
     assert body_differences(b"<p>a</p>", b"<p>b</p>", frozenset()) == ["body"]
+
+
+def test_bodies_too_deep_to_walk_compare_byte_for_byte():
+    deep = b"[" * 5_000 + b"]" * 5_000
+    assert body_differences(deep, deep, frozenset()) == []
+    assert body_differences(deep, b"[]", frozenset()) == ["body"]

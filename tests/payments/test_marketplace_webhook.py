@@ -103,6 +103,8 @@ def test_a_total_that_is_not_the_lines_at_base_prices_is_422_and_creates_nothing
     ("body", "status", "code"),
     [
         (b"{not json", 400, "malformed_json"),
+        (b"[" * 5_000 + b"]" * 5_000, 400, "malformed_json"),
+        (b'{"a": ' * 3_000 + b"1" + b"}" * 3_000, 400, "malformed_json"),
         (b"[]", 422, "validation_error"),
         (b'{"external_order_id": "x", "lines": [], "total": 1}', 422, "validation_error"),
         (partner_order(total="6250"), 422, "validation_error"),

@@ -8,8 +8,6 @@ partner retries). The answer is the order as ``GET /api/v1/orders/{id}/`` shows 
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers
@@ -19,6 +17,7 @@ from retail.orders import public as orders
 from retail.payments import selectors, services
 from retail.payments.api.inputs import StrictIntegerField, TextField
 from retail.platform import webhooks
+from retail.platform.parsers import json_parse
 from retail.platform.problems import Problem, problem_response
 
 MAX_LINES = 100
@@ -80,7 +79,7 @@ def _receive(request: HttpRequest, partner: str) -> tuple[str, bool]:
 
 def _parsed(body: bytes) -> services.PartnerOrderRequest:
     try:
-        message = json.loads(body)
+        message = json_parse(body)
     except (ValueError, UnicodeDecodeError):
         raise Problem(400, "malformed_json", "The body is not JSON.") from None
     payload = PartnerOrderInput(data=message)

@@ -7,7 +7,6 @@ payment or refund answers 422 and is kept in ``payments_unmatched_webhook`` for 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from retail.payments import services
 from retail.payments.domain import PSP_PAYMENT_REPORTS, PSP_REFUND_REPORTS
 from retail.platform import webhooks
+from retail.platform.parsers import json_parse
 from retail.platform.problems import Problem, problem_response
 
 SOURCE = "psp"
@@ -77,7 +77,7 @@ def psp_webhook_parse(body: bytes) -> services.PspWebhook:
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        message = json.loads(body)
+        message = json_parse(body)
     except (ValueError, UnicodeDecodeError):
         raise _invalid(["the body is not JSON"]) from None
     if not isinstance(message, dict):
@@ -91,7 +91,7 @@ def _invalid(errors: list[str]) -> Problem:
 
 def _record_unmatched(request: HttpRequest, code: str) -> None:
     try:
-        message = json.loads(request.body)
+        message = json_parse(request.body)
         data = message.get("data") or {}
         event_type = str(message.get("type", ""))
         reference = str(data.get("refund_id") or data.get("payment_id") or "")

@@ -124,6 +124,9 @@ def test_an_amount_that_differs_from_ours_is_refused_and_recorded(deliver):
         b'{"type": "payment.captured", "data": {"payment_id": "p", "order_id": "o",'
         b' "amount": true, "psp_reference": "x"}}',
         "\u00e9\x00".encode(),
+        b"[" * 5_000 + b"]" * 5_000,  # past the interpreter's recursion limit
+        b'{"a": ' * 3_000 + b"1" + b"}" * 3_000,
+        b'{"type": "payment.captured", "data": ' + b"[" * 65 + b"]" * 65 + b"}",  # deeper than 64
     ],
 )
 def test_a_well_signed_malformed_body_is_422_never_5xx(deliver, body):
@@ -172,6 +175,7 @@ def test_bad_missing_and_stale_signatures_are_401_and_change_nothing(settings):
         "webhook_signature_missing",
     )
     reject({}, body, "webhook_signature_missing")
+    reject({**good, "webhook-signature": "v1,\u00e9\u00e9"}, body, "webhook_signature_invalid")
     for skew in (-301, 600):
         stale = signed_headers(settings.PSP_WEBHOOK_SECRET, body, "msg_1", int(time.time()) + skew)
         reject(stale, body, "webhook_timestamp_out_of_tolerance")

@@ -107,10 +107,15 @@ def test_same_json_with_other_whitespace_or_key_order_is_the_same_request(client
     assert OutboxMessage.objects.count() == 1
 
 
-def test_a_body_nested_past_the_recursion_limit_is_a_stored_400_not_a_500(client):
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 50_000, b"[" * 65 + b"]" * 65, b'{"n": ' * 65 + b"1" + b"}" * 65],
+    ids=["past-the-recursion-limit", "deep-list", "deep-object"],
+)
+def test_a_body_nested_too_deep_is_a_stored_400_not_a_500(client, body):
     response = client.post(
         "/api/v1/effects",
-        data=b"[" * 50_000,
+        data=body,
         content_type="application/json",
         HTTP_AUTHORIZATION="Bearer web",
         HTTP_IDEMPOTENCY_KEY="deep",
