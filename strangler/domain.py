@@ -85,6 +85,23 @@ def describe(state: dict[str, Any] | None) -> str:
     return text
 
 
+# Spellings of "/" and "." that a server behind us may decode after we routed the raw path.
+_ENCODED_SEPARATORS = ("%2f", "%2e", "%5c")
+
+
+def is_canonical_target(target: str) -> bool:
+    """A request target whose path routes as it will be served: no ``.`` or ``..`` segment,
+    no empty segment (``//``), no encoded ``/``, ``.`` or ``\\``, no ``\\``. Anything else
+    could be routed by one spelling and resolved by legacy as another
+    (``/legacy/../api/v1/orders/``: routed to legacy, served there as a moved route)."""
+    path = target.split("?", 1)[0]
+    lowered = path.lower()
+    if "\\" in path or any(code in lowered for code in _ENCODED_SEPARATORS):
+        return False
+    segments = path.split("/")[1:]
+    return all(segment not in (".", "..") for segment in segments) and "//" not in path
+
+
 def is_operational(path: str, prefixes: Iterable[str]) -> bool:
     """Rastro's own paths: ``/admin/`` covers its subtree, ``/healthz`` itself and below."""
     for prefix in prefixes:

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 
 from strangler import canary, metrics, proxy, shadow
-from strangler.domain import SAFE_METHODS, Mode, Side, decide, is_operational
+from strangler.domain import SAFE_METHODS, Mode, Side, decide, is_canonical_target, is_operational
+from strangler.problems import problem_response
 from strangler.route_cache import route_cache
 
 SERVED_BY_HEADER = "X-Served-By"
@@ -30,6 +31,15 @@ class StranglerMiddleware:
             request.path_info, settings.STRANGLER_OPERATIONAL_PREFIXES
         ):
             return self._stamped(self.get_response(request), Side.NEW)
+        if not is_canonical_target(proxy.upstream_target(request)):
+            return self._stamped(
+                problem_response(
+                    400,
+                    "path_not_canonical",
+                    "The path has dot segments, empty segments or encoded separators.",
+                ),
+                Side.NEW,
+            )
         started = time.perf_counter()
         method = request.method or "GET"
         rule = route_cache.table().match(request.path_info, method)

@@ -152,7 +152,8 @@ def _request_body(request: HttpRequest) -> RequestBody | None:
     return RequestBody(stream, length) if length > 0 else None
 
 
-def _upstream_target(request: HttpRequest) -> str:
+def upstream_target(request: HttpRequest) -> str:
+    """The target forwarded to legacy: as the client sent it (routing checks it first)."""
     raw = request.META.get("RAW_URI", "")  # gunicorn: the path as the client sent it
     return raw if raw.startswith("/") else request.get_full_path()
 
@@ -259,7 +260,7 @@ def forward(request: HttpRequest) -> HttpResponseBase:
     method = request.method or "GET"
     body = _request_body(request)
     try:
-        url = httpx.URL(upstream.origin + _upstream_target(request))
+        url = httpx.URL(upstream.origin + upstream_target(request))
         headers = _upstream_headers(request)
     except (httpx.InvalidURL, UnicodeError) as error:
         log.info("request_not_forwardable", error=repr(error))

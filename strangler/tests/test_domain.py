@@ -13,6 +13,7 @@ from strangler.domain import (
     canary_bucket,
     decide,
     end_to_end,
+    is_canonical_target,
     is_operational,
     rewrite_location,
 )
@@ -154,3 +155,21 @@ def test_bodies_too_deep_to_walk_compare_byte_for_byte():
     deep = b"[" * 5_000 + b"]" * 5_000
     assert body_differences(deep, deep, frozenset()) == []
     assert body_differences(deep, b"[]", frozenset()) == ["body"]
+
+
+@pytest.mark.parametrize(
+    ("target", "canonical"),
+    [
+        ("/legacy/page?next=/a/../b", True),  # the query is not routed
+        ("/api/v1/orders/", True),
+        ("/legacy/../api/v1/orders/", False),
+        ("/legacy/..", False),
+        ("/./legacy/", False),
+        ("//legacy/", False),
+        ("/legacy/%2E%2e/api/", False),
+        ("/legacy%2Fapi", False),
+        ("/legacy\\..\\api", False),
+    ],
+)
+def test_a_target_is_canonical_when_routing_and_serving_see_one_path(target, canonical):
+    assert is_canonical_target(target) is canonical

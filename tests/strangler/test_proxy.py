@@ -130,6 +130,24 @@ def test_a_relative_redirect_is_left_alone_and_a_wrong_password_keeps_its_status
     assert b"Wrong username or password" in read(wrong)
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/legacy/../api/v1/orders/",
+        "/legacy/./echo",
+        "/legacy//echo",
+        "/legacy/%2e%2e/api/v1/orders/",
+        "/legacy/..%2fapi/v1/orders/",
+        "/legacy/%5c..%5capi/v1/orders/",
+    ],
+)
+def test_a_path_that_could_route_one_way_and_resolve_another_is_refused(client, path):
+    response = client.get(path)
+    assert (response.status_code, response["X-Served-By"]) == (400, "new")
+    assert response["Content-Type"] == "application/problem+json"
+    assert json.loads(response.content)["code"] == "path_not_canonical"
+
+
 def test_paths_without_a_route_go_to_legacy_and_routed_new_paths_stay_in_rastro(client):
     unrouted = client.get("/somewhere/else")
     assert (unrouted.status_code, unrouted["X-Served-By"]) == (404, "legacy")

@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import socket
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -74,3 +76,19 @@ def test_rastros_own_and_unrouted_paths_are_stamped(rastro):
     assert httpx.get(f"{rastro}/metrics").headers["X-Served-By"] == "new"
     unrouted = httpx.get(f"{rastro}/old/catalog.php")
     assert (unrouted.status_code, unrouted.headers["X-Served-By"]) == (404, "legacy")
+
+
+def test_a_raw_target_with_dot_segments_never_reaches_legacy(rastro):
+    """Sent byte for byte (HTTP clients normalise such paths before sending them)."""
+    address = urlparse(rastro)
+    with socket.create_connection((address.hostname, address.port), timeout=5) as wire:
+        wire.sendall(
+            b"GET /legacy/%2E%2E/api/v1/orders/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        answer = b""
+        while chunk := wire.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert b"X-Served-By: new" in head
+    assert b'"code":"path_not_canonical"' in body  # chunked: the JSON between chunk sizes
