@@ -187,6 +187,9 @@ OUTBOX_LANE_KICK_DELAY_S = {
 # Off under pytest (conftest.py): tests of the new side need no route table; strangler's
 # own tests switch it on.
 STRANGLER_ENABLED = env_bool("STRANGLER_ENABLED", True)
+# An Authorization bearing one of these (Rastro's channel keys and staff tokens, see
+# retail/channels/domain.py) is never forwarded to legacy.
+STRANGLER_OWN_CREDENTIAL_PREFIXES = ["rk_live_", "rst_"]
 # What `manage.py route_set --defaults` applies, and what an empty route table means.
 STRANGLER_DEFAULT_ROUTES = [("/api/v1/", "new"), ("/legacy/", "legacy")]
 # Rastro's own paths, never routed by the table.

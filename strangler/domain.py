@@ -150,6 +150,52 @@ def end_to_end(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(name, value) for name, value in headers if name.lower() not in dropped]
 
 
+# What only a proxy may say about a request; a client's own values are dropped (the
+# X-Forwarded-* ones are then written by this proxy).
+CLIENT_FORGEABLE_HEADERS = frozenset(
+    {
+        "forwarded",
+        "x-real-ip",
+        "x-original-url",
+        "x-rewrite-url",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+    }
+)
+
+
+def for_legacy(
+    headers: Iterable[tuple[str, str]], own_credentials: Iterable[str], own_cookies: Iterable[str]
+) -> list[tuple[str, str]]:
+    """The client's end-to-end headers minus what legacy must never see: headers a client
+    could forge, an ``Authorization`` bearing one of Rastro's own keys or tokens (by prefix),
+    Rastro's own cookies (the admin session, CSRF, messages)."""
+    prefixes, cookies = tuple(own_credentials), frozenset(own_cookies)
+    kept = []
+    for name, value in end_to_end(headers):
+        lowered = name.lower()
+        if lowered in CLIENT_FORGEABLE_HEADERS:
+            continue
+        if lowered == "authorization" and _bearer_of(value).startswith(prefixes):
+            continue
+        if lowered == "cookie":
+            value = "; ".join(
+                pair
+                for pair in (part.strip() for part in value.split(";"))
+                if pair and pair.split("=", 1)[0].strip() not in cookies
+            )
+            if not value:
+                continue
+        kept.append((name, value))
+    return kept
+
+
+def _bearer_of(authorization: str) -> str:
+    scheme, _, credential = authorization.strip().partition(" ")
+    return credential.strip() if scheme.lower() == "bearer" else ""
+
+
 def rewrite_location(location: str, upstream_origin: str, public_origin: str) -> str:
     """A redirect to the upstream's own host points at the public host instead."""
     target = urlsplit(location)

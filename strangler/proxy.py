@@ -25,8 +25,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHt
 
 from strangler import metrics
 from strangler.breaker import CircuitBreaker
-from strangler.domain import IDEMPOTENT_METHODS, end_to_end, rewrite_location
+from strangler.domain import IDEMPOTENT_METHODS, end_to_end, for_legacy, rewrite_location
 from strangler.problems import problem_response
+
+MESSAGES_COOKIE = "messages"  # django.contrib.messages' cookie storage
 
 log = structlog.get_logger(__name__)
 
@@ -123,17 +125,17 @@ def _public_origin(request: HttpRequest) -> str | None:
 
 
 def _upstream_headers(request: HttpRequest) -> list[tuple[bytes, bytes]]:
-    headers = [
-        (name, value)
-        for name, value in end_to_end(_incoming_headers(request.META))
-        if name.lower() not in ("x-forwarded-proto", "x-forwarded-host", "x-forwarded-for")
-    ]
+    own_cookies = (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, MESSAGES_COOKIE)
+    headers = for_legacy(
+        _incoming_headers(request.META), settings.STRANGLER_OWN_CREDENTIAL_PREFIXES, own_cookies
+    )
     client_ip = request.META.get("REMOTE_ADDR", "")
     earlier = request.META.get("HTTP_X_FORWARDED_FOR", "")
     headers.append(("X-Forwarded-For", f"{earlier}, {client_ip}" if earlier else client_ip))
     headers.append(("X-Forwarded-Proto", request.scheme or "http"))
-    host = request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
-    headers.append(("X-Forwarded-Host", host))
+    public = _public_origin(request)  # the Host checked against ALLOWED_HOSTS, or none
+    if public is not None:
+        headers.append(("X-Forwarded-Host", public.split("://", 1)[1]))
     request_id = getattr(request, "request_id", None)
     if request_id and "HTTP_X_REQUEST_ID" not in request.META:
         headers.append(("X-Request-Id", request_id))

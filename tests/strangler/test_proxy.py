@@ -88,6 +88,31 @@ def test_hop_by_hop_request_headers_and_those_named_in_connection_are_not_forwar
     assert header["x-end-to-end"] == "kept"
 
 
+def test_rastros_own_credentials_and_forgeable_headers_never_reach_legacy(client):
+    response = client.get(
+        "/legacy/echo",
+        HTTP_AUTHORIZATION="Bearer rk_live_web_0123456789abcdef",
+        HTTP_COOKIE="sessionid=s3cret; csrftoken=c; legacy_session=abc; messages=m",
+        HTTP_FORWARDED="for=198.51.100.1;host=evil.example",
+        HTTP_X_REAL_IP="198.51.100.1",
+        HTTP_X_ORIGINAL_URL="/api/v1/orders/",
+        HTTP_X_REWRITE_URL="/admin/",
+    )
+    header = echo_of(response)["header"]
+    assert "authorization" not in header
+    assert header["cookie"] == "legacy_session=abc"
+    for forged in ("forwarded", "x-real-ip", "x-original-url", "x-rewrite-url"):
+        assert forged not in header
+    staff = client.get("/legacy/echo", HTTP_AUTHORIZATION="Bearer rst_0123456789abcdef")
+    assert "authorization" not in echo_of(staff)["header"]
+
+
+@pytest.mark.parametrize("authorization", ["Basic ZGVtbzpkZW1v", "Bearer legacy-session-token"])
+def test_legacys_own_authorization_still_reaches_it(client, authorization):
+    response = client.get("/legacy/echo", HTTP_AUTHORIZATION=authorization)
+    assert echo_of(response)["header"]["authorization"] == authorization
+
+
 def test_hop_by_hop_response_headers_are_not_passed_back(client):
     response = client.get("/legacy/hop-by-hop")
     assert read(response) == b"ok"
