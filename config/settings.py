@@ -26,6 +26,13 @@ PSP_URL = os.environ.get("PSP_URL", "http://127.0.0.1:8091")
 PSP_WEBHOOK_SECRET = os.environ.get(
     "PSP_WEBHOOK_SECRET", "whsec_bG9jYWwtcHNwLXNhbmRib3gtc2VjcmV0LWtleQ=="
 )
+# Rotation: the PSP signs with its new secret (PSP_WEBHOOK_SECRET here) while webhooks signed
+# with the previous ones (comma-separated) are still accepted, until they are removed.
+PSP_WEBHOOK_PREVIOUS_SECRETS = [
+    secret.strip()
+    for secret in os.environ.get("PSP_WEBHOOK_PREVIOUS_SECRETS", "").split(",")
+    if secret.strip()
+]
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
 # Our own load balancers/proxies (comma-separated IPs or CIDRs): only their X-Forwarded-For is
 # believed for the shopper's IP (retail/platform/client_address.py). A bad entry fails startup.

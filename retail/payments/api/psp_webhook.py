@@ -33,7 +33,8 @@ def psp_webhook(request: HttpRequest) -> HttpResponse:
         services.psp_webhook_apply(psp_webhook_parse(request.body))
 
     try:
-        webhooks.receive(request, source=SOURCE, secrets=[settings.PSP_WEBHOOK_SECRET], apply=apply)
+        secrets = [settings.PSP_WEBHOOK_SECRET, *settings.PSP_WEBHOOK_PREVIOUS_SECRETS]
+        webhooks.receive(request, source=SOURCE, secrets=secrets, apply=apply)
     except webhooks.WebhookDuplicate:
         return JsonResponse({"received": True, "duplicate": True})
     except Problem as problem:

@@ -203,6 +203,20 @@ def test_after_a_secret_rotation_the_retired_secret_is_refused_and_the_current_o
     assert refreshed(payment).status == "captured"
 
 
+def test_during_a_rotation_the_previous_secret_is_accepted_until_it_is_removed(settings):
+    payment = PaymentFactory()
+    previous = settings.PSP_WEBHOOK_SECRET
+    settings.PSP_WEBHOOK_SECRET, settings.PSP_WEBHOOK_PREVIOUS_SECRETS = OTHER_SECRET, [previous]
+    authorized = psp_body("payment.authorized", payment)
+    assert post_webhook(authorized, signed_headers(previous, authorized, "m1")).status_code == 200
+    captured = psp_body("payment.captured", payment)
+    assert post_webhook(captured, signed_headers(OTHER_SECRET, captured, "m2")).status_code == 200
+    settings.PSP_WEBHOOK_PREVIOUS_SECRETS = []  # the rotation is over
+    late = psp_body("payment.authorized", payment)
+    reject(signed_headers(previous, late, "m3"), late, "webhook_signature_invalid")
+    assert refreshed(payment).status == "captured"
+
+
 def test_only_post_is_allowed():
     response = Client().get("/webhooks/psp/")
     problem(response, 405, "method_not_allowed")
