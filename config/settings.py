@@ -91,6 +91,10 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
+# History is read, never reverted in admin (retail/audit/public.py, AuditedHistoryAdmin): state
+# changes go through services.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 APPEND_SLASH = False

@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
 from django.db import models, transaction
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
@@ -147,6 +148,16 @@ class AuditedHistoryAdmin(SimpleHistoryAdmin):
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         obj._change_reason = form.cleaned_data.get("change_reason", "")
         super().save_model(request, obj, form, change)
+
+    def history_form_view(
+        self, request: HttpRequest, object_id: str, version_id: str, extra_context: Any = None
+    ) -> Any:
+        """A past version is shown, never saved back: django-simple-history's form saves on
+        POST (for a user with view permission only, too), which would change a domain row
+        around its service (no transition, no event, no ledger posting)."""
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def construct_change_message(
         self, request: HttpRequest, form: Any, formsets: Any, add: bool = False

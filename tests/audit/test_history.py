@@ -5,6 +5,7 @@ import json
 from datetime import date
 
 import pytest
+from django.contrib.auth.models import Permission, User
 
 from retail.catalog.models import ChannelPrice, Sku
 from retail.catalog.tests.factories import SkuFactory
@@ -155,6 +156,36 @@ def test_an_admin_edit_keeps_its_reason_and_staff_actor(admin_client):
     assert (last.name, last.history_change_reason) == ("New name", "partner renamed (ticket 42)")
     assert last.history_actor == "staff:admin"
     assert last.history_user.username == "admin"
+
+
+@pytest.mark.parametrize("who", ["superuser", "viewer"])
+def test_a_past_version_can_be_seen_but_never_saved_back(admin_client, client, who):
+    """django-simple-history's form saves a past version on POST, for viewers too."""
+    partner = ChannelFactory(code="mkt", kind=Channel.Kind.MARKETPLACE, name="Old name")
+    partner.name = "New name"
+    partner.save()
+    old = rows(Channel, id=partner.pk)[0]
+    if who == "viewer":
+        viewer = User.objects.create_user("viewer", is_staff=True)
+        viewer.user_permissions.add(Permission.objects.get(codename="view_channel"))
+        client.force_login(viewer)
+    browser = admin_client if who == "superuser" else client
+    page = f"/admin/channels/channel/{partner.pk}/history/{old.history_id}/"
+    shown = browser.get(page)
+    assert shown.status_code == 200
+    assert b"Revert" not in shown.content
+    form = {
+        "code": "mkt",
+        "name": "Old name",
+        "kind": "marketplace",
+        "is_active": "on",
+        "created_at_0": "2026-01-01",
+        "created_at_1": "00:00:00",
+    }
+    assert browser.post(page, form).status_code == 403
+    partner.refresh_from_db()
+    assert partner.name == "New name"
+    assert len(rows(Channel, id=partner.pk)) == 2
 
 
 def test_a_price_change_in_admin_and_a_shipment_cancellation_keep_their_history(admin_client):
