@@ -30,11 +30,11 @@ def json_depth_check(value: Any) -> None:
     pending = [(value, 1)]
     while pending:
         item, depth = pending.pop()
-        children = item.values() if isinstance(item, dict) else item
         if not isinstance(item, dict | list):
             continue
         if depth > MAX_JSON_DEPTH:
             raise JsonTooDeep(f"JSON nested deeper than {MAX_JSON_DEPTH}")
+        children = item.values() if isinstance(item, dict) else item
         pending.extend((child, depth + 1) for child in children)
 
 
