@@ -7,6 +7,9 @@ from rest_framework.request import Request
 
 from retail.channels import selectors
 from retail.channels.domain import ChannelPrincipal, StaffPrincipal
+from retail.channels.models import Channel
+
+MARKETPLACE = Channel.Kind.MARKETPLACE
 
 
 def _bearer_token(request: Request) -> str | None:
@@ -62,8 +65,14 @@ class StaffTokenAuthentication(_BearerAuthentication):
 
 
 class IsChannel(permissions.BasePermission):
+    """A channel's key. A marketplace partner's key only reads: its orders come by signed
+    webhook, and a partner must not cancel or refund what it settled itself."""
+
     def has_permission(self, request: Request, view: Any) -> bool:
-        return isinstance(request.user, ChannelPrincipal)
+        principal = request.user
+        if not isinstance(principal, ChannelPrincipal):
+            return False
+        return principal.kind != MARKETPLACE or request.method in permissions.SAFE_METHODS
 
 
 def HasRole(*roles: str) -> type[permissions.BasePermission]:

@@ -82,6 +82,27 @@ def test_a_partner_order_is_created_paid_and_settled_once(acme, skus):
     assert json.loads(shown.content)["id"] == order["id"]
 
 
+def test_a_partner_key_reads_its_orders_but_cannot_cancel_refund_or_place_them(acme, skus):
+    order = json.loads(send(acme["secret"], partner_order()).content)
+    client = acme["client"]
+    cancel = client.post(
+        f"/api/v1/orders/{order['id']}/cancel", {}, format="json", HTTP_IDEMPOTENCY_KEY="c-1"
+    )
+    problem(cancel, 403, "forbidden")
+    refund = client.post(
+        f"/api/v1/orders/{order['id']}/refunds",
+        {"amount": 100, "reason": "why not"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="r-1",
+    )
+    problem(refund, 403, "forbidden")
+    placed = client.post("/api/v1/orders/", {}, format="json", HTTP_IDEMPOTENCY_KEY="p-1")
+    problem(placed, 403, "forbidden")
+    shown = client.get(f"/api/v1/orders/{order['id']}/")
+    assert json.loads(shown.content)["status"] == "paid"
+    assert OutboxMessage.objects.filter(event_type="OrderCancelled").count() == 0
+
+
 def test_the_same_order_again_is_200_with_the_same_order_by_new_or_repeated_webhook_id(acme, skus):
     first = json.loads(send(acme["secret"], partner_order(), "msg_1").content)
     for webhook_id in ("msg_1", "msg_2"):
