@@ -56,16 +56,16 @@ def emit(event: DomainEvent) -> OutboxMessage:
         (message.seq,) = cursor.fetchone()
     message._state.adding, message._state.db = False, connection.alias  # as if loaded
     for lane in (CORE_LANE, *lanes):
-        _kick_after_commit(lane)
+        kick_after_commit(lane)
     return message
 
 
 _KICKS: dict[str, partial[None]] = {}  # one callable per lane, so a transaction can find it
 
 
-def _kick_after_commit(lane: str) -> None:
-    """One kick per lane per transaction, however many events it emits (a relay batch emits
-    dozens): each kick is a round trip to Redis."""
+def kick_after_commit(lane: str) -> None:
+    """Kick ``lane`` once this transaction commits: once per lane per transaction, however
+    many events it emits (a relay batch emits dozens), each kick being a round trip to Redis."""
     kick = _KICKS.setdefault(lane, partial(kick_relay, lane))
     if not any(entry[1] is kick for entry in connection.run_on_commit):
         transaction.on_commit(kick)

@@ -1,7 +1,6 @@
 """Writes of the event kernel that operators trigger."""
 
 import uuid
-from functools import partial
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -9,7 +8,7 @@ from django.utils import timezone
 
 from retail.platform.inbox import CORE_LANE
 from retail.platform.models import LaneDelivery, OutboxMessage
-from retail.platform.outbox import kick_relay
+from retail.platform.outbox import kick_after_commit
 
 
 def outbox_dead_letters_replay(*, event_id: str | None = None) -> int:
@@ -29,7 +28,7 @@ def outbox_dead_letters_replay(*, event_id: str | None = None) -> int:
         lanes.update(side.values_list("lane", flat=True).distinct())
         replayed = _pending_again(core) + _pending_again(side)
         for lane in lanes:
-            transaction.on_commit(partial(kick_relay, lane))
+            kick_after_commit(lane)
     return replayed
 
 
