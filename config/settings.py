@@ -7,6 +7,8 @@ from pathlib import Path
 import dj_database_url
 import structlog
 
+from config import deployment
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -15,35 +17,61 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_bool("DEBUG", False)
-# The default is for local runs only; deployments set SECRET_KEY (docker/compose.yaml does).
-SECRET_KEY = os.environ.get("SECRET_KEY", "insecure-local-only-set-SECRET_KEY-in-deployments")
-ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
+# Local by default: only loopback names are served. A deployment names its hosts, and is then
+# held to production rules (config/deployment.py): no repository default secret, HTTPS only.
+ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", ",".join(deployment.LOOPBACK_HOSTS)).split(",")
+DEPLOYED = deployment.is_deployed(debug=DEBUG, allowed_hosts=ALLOWED_HOSTS)
+
+# Secrets: every default below is public (it is in the repository) and works locally only.
+SECRET_KEY = os.environ.get("SECRET_KEY", deployment.LOCAL_SECRET_KEY)
+PSP_WEBHOOK_SECRET = os.environ.get("PSP_WEBHOOK_SECRET", deployment.LOCAL_PSP_WEBHOOK_SECRET)
+# Rotation: the PSP signs with its new secret (PSP_WEBHOOK_SECRET here) while webhooks signed
+# with the previous ones (comma-separated) are still accepted, until they are removed.
+PSP_WEBHOOK_PREVIOUS_SECRETS = deployment.env_list("PSP_WEBHOOK_PREVIOUS_SECRETS")
+# CPF pseudonymisation (retail/customers/pii.py), keys of their own, never SECRET_KEY:
+# the lookup key (HMAC-SHA256) and the encryption keys as `key-id:base64 of 32 bytes`,
+# comma-separated, the first one encrypting; the others still decrypt rows written under them.
+PII_HMAC_KEY = os.environ.get("PII_HMAC_KEY", deployment.LOCAL_PII_HMAC_KEY)
+PII_ENCRYPTION_KEYS = deployment.env_list("PII_ENCRYPTION_KEYS") or [
+    deployment.LOCAL_PII_ENCRYPTION_KEY
+]
+# The audit chain's checkpoints are signed with it (retail/audit): keep it out of the database
+# and away from whoever administers it, so a rewritten chain cannot be re-signed.
+AUDIT_CHECKPOINT_KEY = os.environ.get("AUDIT_CHECKPOINT_KEY", deployment.LOCAL_AUDIT_CHECKPOINT_KEY)
+if DEPLOYED:
+    deployment.refuse_local_secrets(
+        AUDIT_CHECKPOINT_KEY=[AUDIT_CHECKPOINT_KEY],
+        SECRET_KEY=[SECRET_KEY],
+        PSP_WEBHOOK_SECRET=[PSP_WEBHOOK_SECRET],
+        PII_HMAC_KEY=[PII_HMAC_KEY],
+        PII_ENCRYPTION_KEYS=PII_ENCRYPTION_KEYS,
+    )
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://localhost:5432/rastro")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
 LEGACY_URL = os.environ.get("LEGACY_URL", "http://127.0.0.1:8090")
 PSP_URL = os.environ.get("PSP_URL", "http://127.0.0.1:8091")
-PSP_WEBHOOK_SECRET = os.environ.get(
-    "PSP_WEBHOOK_SECRET", "whsec_bG9jYWwtcHNwLXNhbmRib3gtc2VjcmV0LWtleQ=="
-)
-# Rotation: the PSP signs with its new secret (PSP_WEBHOOK_SECRET here) while webhooks signed
-# with the previous ones (comma-separated) are still accepted, until they are removed.
-PSP_WEBHOOK_PREVIOUS_SECRETS = [
-    secret.strip()
-    for secret in os.environ.get("PSP_WEBHOOK_PREVIOUS_SECRETS", "").split(",")
-    if secret.strip()
-]
 PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:8000")
 # Our own load balancers/proxies (comma-separated IPs or CIDRs): only their X-Forwarded-For is
 # believed for the shopper's IP (retail/platform/client_address.py). A bad entry fails startup.
 TRUSTED_PROXIES = [
-    str(ipaddress.ip_network(proxy.strip()))
-    for proxy in os.environ.get("TRUSTED_PROXIES", "").split(",")
-    if proxy.strip()
+    str(ipaddress.ip_network(proxy)) for proxy in deployment.env_list("TRUSTED_PROXIES")
 ]
-# CPF pseudonymisation (retail/customers/pii.py): empty means "derived from SECRET_KEY".
-PII_HMAC_KEY = os.environ.get("PII_HMAC_KEY", "")
-PII_ENCRYPTION_KEY = os.environ.get("PII_ENCRYPTION_KEY", "")  # base64 of 32 bytes
+
+# --- HTTPS and cookies (manage.py check --deploy is clean when DEPLOYED) -------------
+# TLS ends at our load balancer, which says so in X-Forwarded-Proto (and strips a client's).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", DEPLOYED)
+# Probes and Prometheus talk plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31_536_000 if DEPLOYED else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = DEPLOYED
+# The admin's session and CSRF cookies are sent to the admin only, never to legacy's pages.
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = "/admin/"
+# Messages (a revealed CPF, a new key) live in the session, never in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -239,9 +267,8 @@ COMPLIANCE_PSP_NAME = os.environ.get("COMPLIANCE_PSP_NAME", "sandbox.psp")
 # End-customer IPs shared by many people (carrier NAT, a store's Wi-Fi; comma-separated IPs or
 # CIDRs): they never link customers in the shared-identity rule. A bad entry fails startup.
 COMPLIANCE_SHARED_ADDRESSES = [
-    str(ipaddress.ip_network(address.strip()))
-    for address in os.environ.get("COMPLIANCE_SHARED_ADDRESSES", "").split(",")
-    if address.strip()
+    str(ipaddress.ip_network(address))
+    for address in deployment.env_list("COMPLIANCE_SHARED_ADDRESSES")
 ]
 # Rule evaluation waits this long for a holder being evaluated elsewhere, then gives up (the
 # windowed sweep evaluates it later): a relay worker never hangs behind a stuck transaction.

@@ -1,7 +1,8 @@
 """Back office for the compliance team only: no other staff (superusers included) sees it.
 
-``compliance`` may edit rules, the PEP list, holidays and record SISCOAF receipts;
-``auditor`` may only look. Records, alerts, cases and decisions are read-only here.
+``compliance_analyst`` and ``compliance_officer`` may edit rules, the PEP list, holidays and
+record SISCOAF receipts; ``auditor`` may only look. Records, alerts, cases and decisions are
+read-only here.
 """
 
 from typing import Any
@@ -25,7 +26,7 @@ from retail.compliance.models import (
 from retail.customers import public as customers
 from retail.platform.admin import ReadOnlyAdmin
 
-EDITORS = frozenset({"compliance"})
+EDITORS = frozenset({"compliance_analyst", "compliance_officer"})
 READERS = EDITORS | {"auditor"}
 
 

@@ -16,6 +16,7 @@ from django.db import connection
 
 from retail.catalog import public as catalog
 from retail.channels import selectors
+from retail.channels.management.commands.seed_demo import ROLES
 from retail.channels.models import ApiKey, Channel, StaffToken, WebhookSecret
 from retail.inventory import public as inventory
 
@@ -39,6 +40,7 @@ def test_seed_demo_json_has_the_contract_shape_and_working_credentials():
         "auditor_token",
         "finance_token",
         "admin",
+        "staff",
         "skus",
     }
     assert set(seeded["channels"]) == {"web", "app", "pos"}
@@ -62,11 +64,28 @@ def test_seed_demo_json_has_the_contract_shape_and_working_credentials():
         assert row["price"] == prices[row["sku"]].price
         assert row["stock"] >= 10_000
         assert row["stock"] == stock[row["sku"]]
-    assert {"finance", "auditor", "compliance", "engineer"} <= set(
-        Group.objects.values_list("name", flat=True)
-    )
-    for role in ("finance", "auditor", "compliance", "engineer"):
-        assert User.objects.get(username=role).groups.filter(name=role).exists()
+    assert set(seeded["staff"]) == set(ROLES)
+    assert set(ROLES) <= set(Group.objects.values_list("name", flat=True))
+    for role, login in seeded["staff"].items():
+        user = authenticate(**login)
+        assert user is not None, role
+        assert user.is_staff
+        assert not user.is_superuser
+        assert list(user.groups.values_list("name", flat=True)) == [role]
+
+
+@pytest.mark.django_db
+def test_passwords_are_random_not_derived_from_secret_key(settings):
+    first = seed()
+    settings.SECRET_KEY = "another-secret-key"
+    second = seed()
+
+    logins = [first["admin"], *first["staff"].values(), second["admin"], *second["staff"].values()]
+    passwords = [login["password"] for login in logins]
+    assert len(set(passwords)) == len(passwords)
+    assert all(len(password) >= 20 for password in passwords)
+    assert authenticate(**first["admin"]) is None  # each run sets and prints a fresh one
+    assert authenticate(**second["admin"]) is not None
 
 
 @pytest.mark.django_db
@@ -82,7 +101,7 @@ def test_a_second_run_issues_fresh_keys_keeps_old_ones_and_creates_no_duplicate_
     assert (
         second["partners"]["acme"]["webhook_secret"] == first["partners"]["acme"]["webhook_secret"]
     )
-    assert second["admin"] == first["admin"]
+    assert second["admin"]["username"] == first["admin"]["username"]
     assert second["skus"] == first["skus"]
     for run in (first, second):
         assert selectors.channel_principal_for_key(run["channels"]["web"]["api_key"]) is not None

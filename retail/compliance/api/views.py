@@ -21,8 +21,8 @@ from retail.compliance.models import Alert, Case
 from retail.platform.idempotency import idempotent
 from retail.platform.problems import Problem
 
-READERS = ("compliance", "auditor")
-DECIDERS = ("compliance",)
+READERS = ("compliance_analyst", "compliance_officer", "auditor")
+DECIDERS = ("compliance_officer",)
 MAX_JUSTIFICATION = 20_000
 
 

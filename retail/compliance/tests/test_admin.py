@@ -22,7 +22,7 @@ def login(client, username, *, group=None, superuser=False):
     return client
 
 
-@pytest.mark.parametrize("group", ["compliance", "auditor"])
+@pytest.mark.parametrize("group", ["compliance_analyst", "compliance_officer", "auditor"])
 def test_compliance_and_auditor_see_the_rules(client, group):
     assert login(client, group, group=group).get(RULES).status_code == 200
 
@@ -65,7 +65,7 @@ def test_the_auditor_cannot_change_a_rule(client):
 
 def test_compliance_edits_a_rule_with_validated_parameters_and_history(client):
     rule = Rule.objects.get(code="velocity")
-    client = login(client, "officer", group="compliance")
+    client = login(client, "officer", group="compliance_officer")
     bad = client.post(
         f"{RULES}{rule.pk}/change/", form(rule, {**rule.parameters, "max_operations": 0})
     )
@@ -88,7 +88,7 @@ def pep_form(**fields: str) -> dict:
 
 
 def test_compliance_lists_a_pep_by_cpf_and_only_its_fingerprint_is_kept(client):
-    client = login(client, "compliance", group="compliance")
+    client = login(client, "compliance", group="compliance_officer")
     response = client.post(f"{PEPS}add/", pep_form(cpf="529.982.247-25"))
     assert response.status_code == 302, response.content
     entry = PoliticallyExposedPerson.objects.get()
@@ -108,7 +108,7 @@ def test_compliance_lists_a_pep_by_cpf_and_only_its_fingerprint_is_kept(client):
     ],
 )
 def test_a_pep_entry_needs_a_valid_cpf_or_a_customer(client, fields, error):
-    client = login(client, "compliance", group="compliance")
+    client = login(client, "compliance", group="compliance_officer")
     response = client.post(f"{PEPS}add/", pep_form(**fields))
     assert response.status_code == 200
     assert error in response.content

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 ALERTS, CASES = "/api/v1/compliance/alerts", "/api/v1/compliance/cases"
 
 
-def decide(client, bearer, case_id, body, key="k1", role="compliance"):
+def decide(client, bearer, case_id, body, key="k1", role="compliance_officer"):
     return client.post(
         f"{CASES}/{case_id}/decision",
         data=json.dumps(body),
@@ -38,7 +38,7 @@ def seeded(db):
 
 @pytest.mark.parametrize("path", [ALERTS, CASES])
 def test_compliance_and_auditor_read_alerts_and_cases(client, bearer, case, path):
-    for role in ("compliance", "auditor"):
+    for role in ("compliance_analyst", "compliance_officer", "auditor"):
         response = client.get(path, **bearer(role))
         assert response.status_code == 200
         (item,) = response.json()["results"]
@@ -110,12 +110,12 @@ def test_cases_filter_by_status_and_page(client, bearer, shop, now):
 
 
 def test_the_case_dossier_has_alerts_operations_and_holder(client, bearer, case):
-    response = client.get(f"{CASES}/{case.id}", **bearer("compliance"))
+    response = client.get(f"{CASES}/{case.id}", **bearer("compliance_officer"))
     dossier = response.json()["dossier"]
     assert [a["rule"]["code"] for a in dossier["alerts"]] == ["structuring"]
     assert {op["kind"] for op in dossier["operations"]} == {"payment"}
     assert {op["customer_id"] for op in dossier["operations"]} == {case.customer_id}
-    missing = client.get(f"{CASES}/cas_nope", **bearer("compliance"))
+    missing = client.get(f"{CASES}/cas_nope", **bearer("compliance_officer"))
     assert (missing.status_code, missing.json()["code"]) == (404, "not_found")
 
 
@@ -126,7 +126,7 @@ def test_compliance_decides_communicate_with_a_due_date(client, bearer, case):
     data = response.json()
     assert data["status"] == "communicate"
     assert data["decision"]["justification"] == body["justification"]
-    assert data["decision"]["decided_by"] == "staff-compliance"
+    assert data["decision"]["decided_by"] == "staff-compliance_officer"
     assert data["communication"]["due_date"] == str(Communication.objects.get().due_date)
     assert data["communication"]["receipt_number"] == ""
 
@@ -187,6 +187,6 @@ def test_a_decision_needs_an_idempotency_key(client, bearer, case):
         f"{CASES}/{case.id}/decision",
         data=json.dumps({"decision": "ARCHIVE", "justification": "x"}),
         content_type="application/json",
-        **bearer("compliance"),
+        **bearer("compliance_officer"),
     )
     assert (response.status_code, response.json()["code"]) == (400, "idempotency_key_missing")

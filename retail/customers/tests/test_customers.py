@@ -1,5 +1,6 @@
 """Customers stored pseudonymised: keyed lookups, encrypted display value, logged reveals."""
 
+import base64
 import threading
 
 import pytest
@@ -73,13 +74,36 @@ def test_ciphertexts_differ_each_time_and_tampering_is_detected(settings):
         pii.decrypt(tampered)
 
 
-def test_configured_keys_replace_the_derived_ones(settings):
-    derived_hash, blob = pii.lookup_hash("12345678909"), pii.encrypt("12345678909")
+def test_the_keys_are_settings_of_their_own_not_derived_from_secret_key(settings):
+    lookup, blob = pii.lookup_hash("12345678909"), pii.encrypt("12345678909")
+    settings.SECRET_KEY = "a-different-secret-key"
+    assert (pii.lookup_hash("12345678909"), pii.decrypt(blob)) == (lookup, "12345678909")
+
     settings.PII_HMAC_KEY = "another-key"
-    settings.PII_ENCRYPTION_KEY = "MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIzNDU2Nzg5MDE="
-    assert pii.lookup_hash("12345678909") != derived_hash
+    assert pii.lookup_hash("12345678909") != lookup
+
+
+def test_a_rotated_encryption_key_still_reads_rows_written_under_the_previous_one(settings):
+    previous = settings.PII_ENCRYPTION_KEYS[0]
+    old_blob = pii.encrypt("12345678909")
+    settings.PII_ENCRYPTION_KEYS = ["k2:" + base64.b64encode(b"n" * 32).decode(), previous]
+
+    new_blob = pii.encrypt("98765432100")
+
+    assert (pii.key_id(old_blob), pii.key_id(new_blob)) == (previous.split(":")[0], "k2")
+    assert (pii.decrypt(old_blob), pii.decrypt(new_blob)) == ("12345678909", "98765432100")
+    settings.PII_ENCRYPTION_KEYS = settings.PII_ENCRYPTION_KEYS[:1]  # the old key retired
+    with pytest.raises(ValueError, match="not in PII_ENCRYPTION_KEYS"):
+        pii.decrypt(old_blob)
+
+
+def test_a_ciphertext_moved_to_another_key_id_does_not_decrypt(settings):
+    key = settings.PII_ENCRYPTION_KEYS[0].split(":")[1]
+    settings.PII_ENCRYPTION_KEYS = ["a:" + key, "b:" + key]  # the same bytes under two ids
+    blob = pii.encrypt("12345678909")
+    relabelled = blob.replace(b"\x01a", b"\x01b", 1)
     with pytest.raises(InvalidTag):
-        pii.decrypt(blob)
+        pii.decrypt(relabelled)
 
 
 @pytest.mark.django_db(transaction=True)

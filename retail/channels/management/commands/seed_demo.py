@@ -1,15 +1,14 @@
 """``manage.py seed_demo [--json]``: demo catalog, channels, partner, staff and fresh keys.
 
 Data is created once (re-runs change nothing but top stock back up); API keys and staff
-tokens are fresh on every run and earlier ones stay valid. With ``--json`` stdout is
-exactly one JSON object (CONTRACT.md, Commands).
+tokens are fresh on every run and earlier ones stay valid. Staff passwords are random and
+set afresh on every run (they are not stored anywhere else to print them again). With
+``--json`` stdout is exactly one JSON object (CONTRACT.md, Commands).
 """
 
-import base64
-import hashlib
-import hmac
 import io
 import json
+import secrets
 from typing import Any
 
 from django.conf import settings
@@ -27,7 +26,15 @@ STOREFRONTS = [
     ("pos", "Point of sale", Channel.Kind.POS),
 ]
 PARTNERS = [("acme", "ACME Marketplace")]
-ROLES = ["finance", "auditor", "compliance", "engineer"]
+ROLES = [
+    "operations",
+    "finance",
+    "compliance_analyst",
+    "compliance_officer",
+    "auditor",
+    "engineer",
+]
+TOKEN_ROLES = ("auditor", "finance")
 ADMIN_USERNAME = "admin"
 MIN_STOCK = 10_000
 DEMO_SKUS = [
@@ -54,14 +61,6 @@ DEMO_SKUS = [
     ("LUM-LED", "Luminária LED", 9990),
     ("PAN-ANTIADER", "Panela antiaderente", 13990),
 ]
-
-
-def demo_password(username: str) -> str:
-    """Stable across runs (so re-seeding keeps logins working), secret with SECRET_KEY."""
-    digest = hmac.new(
-        settings.SECRET_KEY.encode(), f"seed_demo:{username}".encode(), hashlib.sha256
-    ).digest()
-    return base64.urlsafe_b64encode(digest)[:20].decode()
 
 
 class Command(BaseCommand):
@@ -96,16 +95,14 @@ class Command(BaseCommand):
                 "webhook_secret": services.webhook_secret_ensure(partner=partner),
                 "api_key": services.api_key_issue(channel=partner),
             }
-        tokens = {}
+        tokens, staff = {}, {}
         for role in ROLES:
-            user = services.staff_user_ensure(
-                username=role, password=demo_password(role), role=role
-            )
-            if role in ("auditor", "finance"):
+            staff[role] = {"username": role, "password": secrets.token_urlsafe(15)}
+            user = services.staff_user_ensure(**staff[role], role=role)
+            if role in TOKEN_ROLES:
                 tokens[f"{role}_token"] = services.staff_token_issue(user=user)
-        services.staff_user_ensure(
-            username=ADMIN_USERNAME, password=demo_password(ADMIN_USERNAME), role=None
-        )
+        admin = {"username": ADMIN_USERNAME, "password": secrets.token_urlsafe(15)}
+        services.staff_user_ensure(**admin, role=None)
         # /api/v1/ → new, /legacy/ → legacy (CONTRACT.md); by name: retail never imports strangler.
         call_command("route_set", "--defaults", "--reason", "seed_demo", stdout=io.StringIO())
         return {
@@ -113,7 +110,8 @@ class Command(BaseCommand):
             "partners": partners,
             "psp": {"webhook_secret": settings.PSP_WEBHOOK_SECRET},
             **tokens,
-            "admin": {"username": ADMIN_USERNAME, "password": demo_password(ADMIN_USERNAME)},
+            "admin": admin,
+            "staff": staff,
             "skus": skus,
         }
 
@@ -129,7 +127,7 @@ class Command(BaseCommand):
         lines.append(f"  finance token                 {seeded['finance_token']}")
         admin = seeded["admin"]
         lines.append(f"  admin login                   {admin['username']} / {admin['password']}")
-        for role in ROLES:
-            lines.append(f"  {role} login{' ' * (24 - len(role))}{role} / {demo_password(role)}")
+        for role, login in seeded["staff"].items():
+            lines.append(f"  {role + ' login':<30}{login['username']} / {login['password']}")
         lines.append(f"  {len(seeded['skus'])} SKUs, each with at least {MIN_STOCK} units")
         return "\n".join(lines)
