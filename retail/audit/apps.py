@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AuditConfig(AppConfig):
@@ -9,6 +10,9 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from retail.audit import handlers  # noqa: F401
+        from retail.audit.services import history_tables_seal
+
+        post_migrate.connect(history_tables_seal, sender=self)
         from retail.audit.admin import history_models_register
 
         history_models_register()

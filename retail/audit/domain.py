@@ -7,6 +7,7 @@ entry, or removing one, breaks every hash after it. No Django here.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -153,6 +154,24 @@ class Anchor:
 class Checkpoint:
     seq: int
     hash: str
+    mac: str = ""
+
+
+def checkpoint_mac(key: bytes, seq: int, hash_: str, previous_mac: str) -> str:
+    """HMAC-SHA256 of a checkpoint and the one before it: without the key (kept out of the
+    database), a rewritten and re-hashed chain cannot be given matching checkpoints, and a
+    removed checkpoint breaks the next one's MAC."""
+    return hmac.new(key, f"{seq}:{hash_}:{previous_mac}".encode(), hashlib.sha256).hexdigest()
+
+
+def checkpoints_forged(key: bytes, checkpoints: Iterable[Checkpoint]) -> Checkpoint | None:
+    """The first checkpoint (in the order written) whose MAC does not verify, if any."""
+    previous = ""
+    for point in checkpoints:
+        if not hmac.compare_digest(checkpoint_mac(key, point.seq, point.hash, previous), point.mac):
+            return point
+        previous = point.mac
+    return None
 
 
 @dataclass(frozen=True)
@@ -165,12 +184,21 @@ class Verification:
 
 
 def chain_verify(
-    entries: Iterable[StoredEntry], anchor: Anchor, checkpoints: Iterable[Checkpoint]
+    entries: Iterable[StoredEntry],
+    anchor: Anchor,
+    checkpoints: Iterable[Checkpoint],
+    key: bytes,
 ) -> Verification:
-    """Recompute every hash in ``seq`` order, then check each checkpoint is still in the chain.
+    """Check the checkpoints' MACs under ``key``, recompute every hash in ``seq`` order, then
+    check each checkpoint is still in the chain.
 
     ``first_broken`` is the seq of the first entry that is altered, out of place or missing.
     """
+    checkpoints = list(checkpoints)
+    if (forged := checkpoints_forged(key, checkpoints)) is not None:
+        return Verification(
+            False, 0, anchor.hash, forged.seq, f"checkpoint at entry {forged.seq} is forged"
+        )
     expected_seq, head, count = anchor.seq + 1, anchor.hash, 0
     hashes: dict[int, str] = {}
     wanted = {point.seq: point.hash for point in checkpoints if point.seq > anchor.seq}

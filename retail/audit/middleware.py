@@ -1,8 +1,11 @@
 """Request-level audit: one entry per effecting request, and auditors stay read-only.
 
 ``RequestTrailMiddleware`` sits after ``AuthenticationMiddleware``. After the response, every
-non-safe request to ``/api/`` or ``/webhooks/`` (answered 2xx, 4xx or 5xx) is appended in its
-own short transaction: key, actor, channel, IP, request id, outcome. The request's effect has
+non-safe request to ``/api/`` or ``/webhooks/`` that reached a view as someone (a channel key,
+a staff user, a webhook whose signature verified) is appended in its own short transaction,
+whatever its outcome: key, actor, channel, IP, request id, status. Anonymous junk (no route,
+no credentials, a bad signature) is counted and logged, never kept for ten years, and never
+waits for the chain's lock; a stored path is at most ``MAX_PATH`` characters. The effect has
 already committed; if the audit database write fails the response still goes out and the
 failure is logged and counted (the effect's events still reach the trail through the outbox).
 """
@@ -29,7 +32,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 REQUEST_TRAIL_FAILURES = Counter(
     "rastro_audit_request_trail_failures_total", "Effecting requests whose audit entry failed"
 )
+REQUEST_TRAIL_SKIPPED = Counter(
+    "rastro_audit_request_trail_skipped_total",
+    "Effecting requests kept out of the audit log: no route, no credentials or a bad signature",
+)
 MAX_JSON_BYTES = 64 * 1024  # larger bodies are not searched for an order id
+MAX_PATH = 256
+UNVERIFIED = frozenset({401, 404, 405})  # a webhook answered before its signature was checked
 
 
 class RequestTrailMiddleware:
@@ -42,6 +51,12 @@ class RequestTrailMiddleware:
         started = time.perf_counter()
         request_body = _json_body(request)  # read before the view: the stream is consumed
         response = self.get_response(request)
+        if not _from_someone(request, response):
+            REQUEST_TRAIL_SKIPPED.inc()
+            log.info(
+                "audit.request_skipped", path=request.path[:MAX_PATH], status=response.status_code
+            )
+            return response
         try:
             request_trail_record(request, response, request_body, time.perf_counter() - started)
         except Exception:  # the effect committed: never turn it into a 500
@@ -64,7 +79,7 @@ def request_trail_record(
     key = request.headers.get("webhook-id" if webhook else "Idempotency-Key", "")
     data = {
         "method": request.method,
-        "path": request.path,
+        "path": request.path[:MAX_PATH],
         "route": match.route if match else "",
         "status": response.status_code,
         "replayed": response.get("Idempotent-Replayed") == "true",
@@ -76,7 +91,7 @@ def request_trail_record(
     with transaction.atomic():
         services.entry_append(
             kind=domain.Kind.WEBHOOK if webhook else domain.Kind.REQUEST,
-            action=f"{request.method} {request.path}",
+            action=f"{request.method} {request.path[:MAX_PATH]}",
             actor=actor or "anonymous",
             channel=channel,
             idempotency_key=key,
@@ -84,6 +99,17 @@ def request_trail_record(
             order_id=domain.request_order_id(path_arguments, request_body, _json_content(response)),
             data=data,
         )
+
+
+def _from_someone(request: HttpRequest, response: HttpResponse) -> bool:
+    """A request a view took as someone's: routed, and by a known principal or (webhooks) past
+    the signature check, which answers 401 when it fails."""
+    if request.resolver_match is None:
+        return False
+    actor, _ = domain.actor_label(getattr(request, "user", None))
+    if actor:
+        return True
+    return request.path.startswith("/webhooks/") and response.status_code not in UNVERIFIED
 
 
 def _json_body(request: HttpRequest) -> Any:

@@ -62,6 +62,7 @@ class AuditCheckpoint(models.Model):
     at = models.DateTimeField(default=timezone.now)
     seq = models.BigIntegerField()
     hash = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64, help_text="HMAC under AUDIT_CHECKPOINT_KEY")
 
     class Meta:
         db_table = "audit_checkpoint"

@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from datetime import datetime
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -45,10 +46,20 @@ def chain_anchor() -> domain.Anchor:
 def chain_verify() -> domain.Verification:
     """Recompute the whole chain from its anchor and compare it with every checkpoint."""
     checkpoints = [
-        domain.Checkpoint(seq, hash_)
-        for seq, hash_ in AuditCheckpoint.objects.values_list("seq", "hash")
+        domain.Checkpoint(seq, hash_, mac)
+        for seq, hash_, mac in AuditCheckpoint.objects.order_by("id").values_list(
+            "seq", "hash", "mac"
+        )
     ]
-    return domain.chain_verify(_stored_entries(), chain_anchor(), checkpoints)
+    return domain.chain_verify(_stored_entries(), chain_anchor(), checkpoints, checkpoint_key())
+
+
+def checkpoint_key() -> bytes:
+    return settings.AUDIT_CHECKPOINT_KEY.encode()
+
+
+def last_checkpoint_mac() -> str:
+    return AuditCheckpoint.objects.order_by("-id").values_list("mac", flat=True).first() or ""
 
 
 def _stored_entries() -> Iterator[domain.StoredEntry]:

@@ -16,6 +16,7 @@ import structlog
 from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db import connection, transaction
+from django.utils import timezone
 
 from retail.audit import domain, selectors
 from retail.audit.models import AuditCheckpoint, AuditEntry, AuditPurge, RetainedHistory
@@ -99,8 +100,12 @@ def checkpoint_create() -> AuditCheckpoint:
     with transaction.atomic():
         chain_lock()
         seq, hash_, now = selectors.chain_head()
-        checkpoint = AuditCheckpoint.objects.create(at=now, seq=seq, hash=hash_)
-    log.info("audit.checkpoint", seq=seq, hash=hash_)
+        mac = domain.checkpoint_mac(
+            selectors.checkpoint_key(), seq, hash_, selectors.last_checkpoint_mac()
+        )
+        checkpoint = AuditCheckpoint.objects.create(at=now, seq=seq, hash=hash_, mac=mac)
+    # Also outside the database: the log keeps every checkpoint for as long as it is shipped.
+    log.info("audit.checkpoint", seq=seq, hash=hash_, mac=mac)
     return checkpoint
 
 
@@ -134,13 +139,42 @@ def retention_purge(*, before: date, actor: str) -> Purged:
 
 
 def _history_purge(before: date) -> dict[str, int]:
+    """Under the purge flag, which the tables' triggers honour only past ``retain_until``."""
     deleted: dict[str, int] = {}
-    for model in apps.get_models():
-        if issubclass(model, RetainedHistory):
-            count, _ = model._default_manager.filter(retain_until__lt=before).delete()
-            if count:
-                deleted[model._meta.db_table] = count
+    cutoff = min(before, timezone.localdate())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('audit.purging', 'on', true)")
+    for model in history_models():
+        count, _ = model._default_manager.filter(retain_until__lt=cutoff).delete()
+        if count:
+            deleted[model._meta.db_table] = count
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('audit.purging', 'off', true)")
     return deleted
+
+
+def history_models() -> list[type[RetainedHistory]]:
+    return [model for model in apps.get_models() if issubclass(model, RetainedHistory)]
+
+
+def history_tables_seal(**_signal: Any) -> None:
+    """Every history table refuses UPDATE and DELETE like the audit tables (a DELETE passes
+    only for a retention purge of expired rows). Run after every ``migrate`` (post_migrate),
+    so a history table added later is sealed too. Idempotent."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regproc('audit_refuse_change') IS NOT NULL")
+        if not cursor.fetchone()[0]:
+            return  # migrated only part of the way: audit's migration 0002 is not applied yet
+        existing = set(connection.introspection.table_names(cursor))
+        for model in history_models():
+            if model._meta.db_table not in existing:
+                continue
+            table = connection.ops.quote_name(model._meta.db_table)
+            name = connection.ops.quote_name(f"{model._meta.db_table}_append_only")
+            cursor.execute(
+                f"CREATE OR REPLACE TRIGGER {name} BEFORE UPDATE OR DELETE ON {table}"
+                " FOR EACH ROW EXECUTE FUNCTION audit_refuse_change('purgeable')"
+            )
 
 
 def auditor_permissions_sync() -> int:

@@ -3,6 +3,8 @@
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
@@ -40,12 +42,19 @@ def append(count: int, **fields: object) -> list[int]:
     return seqs
 
 
-def as_superuser_without_trigger(sql: str, params: list[object]) -> None:
-    """Plant a change the trigger would refuse (the test role is a PostgreSQL superuser)."""
+@contextmanager
+def without_triggers() -> Iterator[None]:
+    """A transaction in which no trigger fires: only a PostgreSQL superuser (the test role, an
+    attacker who owns the database; never the application's role) can do this."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE audit_entry DISABLE TRIGGER audit_entry_append_only")
+        cursor.execute("SET LOCAL session_replication_role = replica")
+        yield
+
+
+def as_superuser_without_trigger(sql: str, params: list[object]) -> None:
+    """Plant a change the triggers would refuse."""
+    with without_triggers(), connection.cursor() as cursor:
         cursor.execute(sql, params)
-        cursor.execute("ALTER TABLE audit_entry ENABLE TRIGGER audit_entry_append_only")
 
 
 def manage(*arguments: str) -> tuple[int, str]:

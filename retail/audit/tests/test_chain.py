@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, connections, transaction
 
-from retail.audit import selectors, services
+from retail.audit import domain, selectors, services
 from retail.audit.models import AuditCheckpoint, AuditEntry
 from retail.audit.tests.factories import append, as_superuser_without_trigger, manage
 
@@ -140,3 +140,48 @@ def test_concurrent_appenders_keep_a_strict_gapless_chain():
     services.checkpoint_create()
     result = selectors.chain_verify()
     assert (result.ok, result.entries) == (True, writers * per_writer)
+
+
+@pytest.mark.parametrize(
+    ("seq", "prev_hash", "why"),
+    [(5, "head", "a gap"), (3, "head", "a taken seq"), (4, "0" * 64, "a prev_hash not the head's")],
+)
+def test_the_database_refuses_an_entry_that_does_not_follow_the_head(seq, prev_hash, why):
+    append(3)
+    head = AuditEntry.objects.get(seq=3)
+    forged = AuditEntry(
+        **{**vars(head.content()), "seq": seq},
+        prev_hash=head.hash if prev_hash == "head" else prev_hash,
+        hash="f" * 64,
+    )
+    with pytest.raises(DatabaseError, match="does not follow the chain head"), transaction.atomic():
+        forged.save(force_insert=True)
+    assert AuditEntry.objects.count() == 3, why
+
+
+def test_checkpoints_are_signed_and_a_re_signed_rewrite_is_caught(settings):
+    append(3)
+    services.checkpoint_create()
+    first = AuditCheckpoint.objects.get()
+    assert first.mac == domain.checkpoint_mac(
+        settings.AUDIT_CHECKPOINT_KEY.encode(), 3, first.hash, ""
+    )
+    # Whoever owns the database rewrites an entry, re-hashes the chain after it and the
+    # checkpoint too, but cannot compute the MAC without the key.
+    as_superuser_without_trigger("UPDATE audit_checkpoint SET hash = %s", ["e" * 64])
+
+    result = selectors.chain_verify()
+
+    assert (result.ok, result.first_broken) == (False, 3)
+    assert result.reason == "checkpoint at entry 3 is forged"
+
+
+def test_an_emptied_chain_fails_verify_when_a_checkpoint_says_otherwise():
+    append(2)
+    services.checkpoint_create()
+    as_superuser_without_trigger("DELETE FROM audit_entry", [])
+
+    code, message = verify_command()
+
+    assert code == 1
+    assert "BROKEN at entry 2" in message

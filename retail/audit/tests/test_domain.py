@@ -9,6 +9,16 @@ from retail.audit import domain
 from retail.audit.domain import Anchor, Checkpoint, EntryContent, StoredEntry
 
 AT = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+KEY = b"a checkpoint key kept out of the database"
+
+
+def signed(*points: tuple[int, str], key: bytes = KEY) -> list[Checkpoint]:
+    """Checkpoints as ``checkpoint_create`` writes them, each MAC over the one before."""
+    checkpoints, previous = [], ""
+    for seq, hash_ in points:
+        previous = domain.checkpoint_mac(key, seq, hash_, previous)
+        checkpoints.append(Checkpoint(seq, hash_, previous))
+    return checkpoints
 
 
 def content(seq: int, **changes: object) -> EntryContent:
@@ -89,7 +99,7 @@ def test_personal_data_is_redacted_at_any_depth():
 
 def test_an_intact_chain_verifies_and_names_its_head():
     entries = chain(5)
-    result = domain.chain_verify(entries, Anchor(), [Checkpoint(3, entries[2].hash)])
+    result = domain.chain_verify(entries, Anchor(), signed((3, entries[2].hash)), KEY)
     assert result == domain.Verification(True, 5, entries[-1].hash, None)
 
 
@@ -101,21 +111,21 @@ def test_an_edit_anywhere_is_named_as_the_first_broken_entry(position, field):
     entries[position - 1] = StoredEntry(
         content(position, **{field: value}), edited.prev_hash, edited.hash
     )
-    result = domain.chain_verify(entries, Anchor(), [])
+    result = domain.chain_verify(entries, Anchor(), [], KEY)
     assert (result.ok, result.first_broken) == (False, position)
 
 
 def test_a_missing_middle_entry_is_named():
     entries = chain(5)
     del entries[2]
-    assert domain.chain_verify(entries, Anchor(), []).first_broken == 3
+    assert domain.chain_verify(entries, Anchor(), [], KEY).first_broken == 3
 
 
 def test_a_deleted_tail_is_caught_only_by_a_checkpoint():
     entries = chain(5)
-    checkpoint = Checkpoint(5, entries[-1].hash)
-    assert domain.chain_verify(entries[:4], Anchor(), []).ok  # nothing to tell it apart
-    result = domain.chain_verify(entries[:4], Anchor(), [checkpoint])
+    checkpoint = signed((5, entries[-1].hash))
+    assert domain.chain_verify(entries[:4], Anchor(), [], KEY).ok  # nothing to tell it apart
+    result = domain.chain_verify(entries[:4], Anchor(), checkpoint, KEY)
     assert (result.ok, result.first_broken) == (False, 5)
 
 
@@ -126,12 +136,44 @@ def test_a_rehashed_rewrite_contradicts_the_checkpoint():
         entry = content(seq, action="Rewritten")
         rewritten.append(StoredEntry(entry, head, entry.hash_after(head)))
         head = rewritten[-1].hash
-    result = domain.chain_verify(rewritten, Anchor(), [Checkpoint(2, original[1].hash)])
+    result = domain.chain_verify(rewritten, Anchor(), signed((2, original[1].hash)), KEY)
     assert (result.ok, result.first_broken) == (False, 2)
 
 
 def test_after_a_purge_the_chain_starts_at_the_anchor():
     entries = chain(5)
     anchor = Anchor(2, entries[1].hash)
-    assert domain.chain_verify(entries[2:], anchor, [Checkpoint(1, entries[0].hash)]).ok
-    assert domain.chain_verify(entries[3:], anchor, []).first_broken == 3
+    assert domain.chain_verify(entries[2:], anchor, signed((1, entries[0].hash)), KEY).ok
+    assert domain.chain_verify(entries[3:], anchor, [], KEY).first_broken == 3
+
+
+def test_a_rewrite_with_checkpoints_recomputed_without_the_key_is_caught():
+    original = chain(3)
+    rewritten, head = [], domain.GENESIS_HASH
+    for seq in (1, 2, 3):
+        entry = content(seq, action="Rewritten")
+        rewritten.append(StoredEntry(entry, head, entry.hash_after(head)))
+        head = rewritten[-1].hash
+    assert original[2].hash != head
+    forged = signed((2, rewritten[1].hash), key=b"a guess")
+
+    result = domain.chain_verify(rewritten, Anchor(), forged, KEY)
+
+    assert (result.ok, result.first_broken) == (False, 2)
+    assert result.reason == "checkpoint at entry 2 is forged"
+
+
+def test_a_removed_checkpoint_breaks_the_next_ones_mac():
+    entries = chain(5)
+    checkpoints = signed((2, entries[1].hash), (4, entries[3].hash), (5, entries[4].hash))
+    assert domain.chain_verify(entries, Anchor(), checkpoints, KEY).ok
+
+    result = domain.chain_verify(entries, Anchor(), [checkpoints[0], checkpoints[2]], KEY)
+
+    assert (result.ok, result.first_broken) == (False, 5)
+
+
+def test_an_emptied_chain_contradicts_its_checkpoint():
+    entries = chain(3)
+    result = domain.chain_verify([], Anchor(), signed((3, entries[2].hash)), KEY)
+    assert (result.ok, result.first_broken) == (False, 3)

@@ -1,15 +1,20 @@
 """What feeds the trail: outbox events, effecting requests, admin changes, ``audit_record``."""
 
+import json
+import time
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.test import Client
 
+from retail.audit.middleware import MAX_PATH
 from retail.audit.models import AuditEntry
 from retail.audit.public import audit_record
 from retail.audit.tests.factories import staff_token, staff_user
 from retail.payments.events import PaymentCaptured
-from retail.platform import outbox
+from retail.platform import outbox, webhooks
 from retail.platform.models import OutboxMessage
 from retail.platform.relay import relay_drain
 
@@ -73,18 +78,56 @@ def test_reads_and_other_paths_are_not_recorded(client: Client):
     assert not AuditEntry.objects.exists()
 
 
-def test_a_webhook_request_names_its_source_key_and_order(client: Client):
-    client.post(
+def test_a_signed_webhook_request_names_its_source_key_and_order(client: Client):
+    body = json.dumps(
+        {"type": "payment.captured", "data": {"order_id": "ord_9", "payment_id": "pay_9"}}
+    ).encode()
+    now = int(time.time())
+    response = client.post(
         "/webhooks/psp/",
-        data={"type": "payment.captured", "data": {"order_id": "ord_9", "payment_id": "pay_9"}},
+        data=body,
         content_type="application/json",
-        HTTP_WEBHOOK_ID="msg_1",
+        headers={
+            "webhook-id": "msg_1",
+            "webhook-timestamp": str(now),
+            "webhook-signature": webhooks.sign(settings.PSP_WEBHOOK_SECRET, "msg_1", now, body),
+        },
     )
-    entry = AuditEntry.objects.get()
-    assert (entry.kind, entry.actor, entry.idempotency_key) == ("webhook", "webhook:psp", "msg_1")
+    assert response.status_code < 500
+    entry = AuditEntry.objects.get(kind="webhook")
+    assert (entry.actor, entry.idempotency_key) == ("webhook:psp", "msg_1")
     assert entry.order_id == "ord_9"
     assert entry.data["type"] == "payment.captured"
-    assert entry.data["status"] == 401  # unsigned: refused, and still a record
+    assert entry.data["status"] == response.status_code
+
+
+@pytest.mark.parametrize(
+    ("path", "headers"),
+    [
+        ("/webhooks/psp/", {"HTTP_WEBHOOK_ID": "msg_1"}),  # unsigned
+        ("/api/v1/orders/", {}),  # no key
+        ("/api/v1/orders/", {"HTTP_AUTHORIZATION": "Bearer rk_live_web_forged"}),
+        ("/api/v1/" + "x" * 5000, {}),  # no route
+    ],
+)
+def test_anonymous_junk_never_enters_the_ten_year_log(client: Client, path, headers):
+    response = client.post(path, data={"a": 1}, content_type="application/json", **headers)
+
+    assert 400 <= response.status_code < 500
+    assert not AuditEntry.objects.exists()
+
+
+def test_a_stored_path_is_bounded(client: Client):
+    token = staff_token("carla", "compliance_officer")
+    client.post(
+        "/api/v1/compliance/cases/" + "c" * 3000 + "/decision",
+        data={},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    entry = AuditEntry.objects.get(kind="request")
+    assert len(entry.data["path"]) == MAX_PATH
+    assert len(entry.action) <= 200
 
 
 def test_an_admin_change_is_a_staff_entry_in_the_same_transaction(client: Client):
