@@ -43,6 +43,7 @@ lint: $(INSTALLED) services
 	$(VENV)/bin/mypy retail strangler
 	$(VENV)/bin/lint-imports
 	$(PY) manage.py makemigrations --check --dry-run -v0
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 
 # Numbers, not tests: relay throughput and latency, the raw-SQL checkout ceiling, then the
 # checkout load on grown databases (docs/performance.md). All go to bench-report.json; the

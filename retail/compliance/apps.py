@@ -9,3 +9,4 @@ class ComplianceConfig(AppConfig):
 
     def ready(self) -> None:
         from retail.compliance import handlers  # noqa: F401
+        from retail.compliance.api import openapi  # noqa: F401 - registers the security scheme

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from retail.audit import selectors
 from retail.audit.public import AUDITOR_GROUP
 from retail.channels.public import HasRole, StaffTokenAuthentication
+from retail.platform.openapi import problems
 
 
 class TraceEntrySerializer(serializers.Serializer):
@@ -34,7 +35,10 @@ class OrderTraceView(APIView):
     authentication_classes = [StaffTokenAuthentication]
     permission_classes = [HasRole(AUDITOR_GROUP)]
 
-    @extend_schema(responses=TraceSerializer, summary="Every audited step of one order")
+    @extend_schema(
+        responses={200: TraceSerializer, **problems(401, 403)},
+        summary="Every audited step of one order",
+    )
     def get(self, request: Request, order_id: str) -> Response:
         entries = selectors.order_trace(order_id)
         return Response(TraceSerializer({"order_id": order_id, "entries": entries}).data)

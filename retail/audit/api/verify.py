@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from retail.audit import selectors
 from retail.audit.public import AUDITOR_GROUP
 from retail.channels.public import HasRole, StaffTokenAuthentication
+from retail.platform.openapi import problems
 
 
 class VerificationSerializer(serializers.Serializer):
@@ -22,6 +23,9 @@ class ChainVerifyView(APIView):
     authentication_classes = [StaffTokenAuthentication]
     permission_classes = [HasRole(AUDITOR_GROUP)]
 
-    @extend_schema(responses=VerificationSerializer, summary="Verify the audit hash chain")
+    @extend_schema(
+        responses={200: VerificationSerializer, **problems(401, 403)},
+        summary="Verify the audit hash chain",
+    )
     def get(self, request: Request) -> Response:
         return Response(VerificationSerializer(selectors.chain_verify()).data)

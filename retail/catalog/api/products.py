@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from retail.catalog import selectors
 from retail.channels.public import ChannelKeyAuthentication, ChannelPrincipal, IsChannel
 from retail.inventory import public as inventory
+from retail.platform.openapi import problems
 from retail.platform.problems import Problem
 
 
@@ -55,7 +56,7 @@ class ProductListView(APIView):
             OpenApiParameter("cursor", str, description="from the previous page's `next`"),
             OpenApiParameter("limit", int, description="page size, at most 200 (default 50)"),
         ],
-        responses={200: ProductPageSerializer},
+        responses={200: ProductPageSerializer, **problems(400, 401)},
     )
     def get(self, request: Request) -> Response:
         channel: ChannelPrincipal = request.user  # type: ignore[assignment]

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -16,9 +17,11 @@ from retail.channels.public import (
     StaffTokenAuthentication,
 )
 from retail.compliance import domain, selectors, services
+from retail.compliance.api import schemas
 from retail.compliance.api.serializers import alert_data, case_data, operation_data
 from retail.compliance.models import Alert, Case
 from retail.platform.idempotency import idempotent
+from retail.platform.openapi import IDEMPOTENCY_KEY, problems
 from retail.platform.problems import Problem
 
 READERS = ("compliance_analyst", "compliance_officer", "auditor")
@@ -69,13 +72,31 @@ class _ComplianceView(APIView):
         return paginator.get_paginated_response([render(item) for item in page])
 
 
+def _page_parameters(statuses: list[str]) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter("status", str, enum=statuses, description="only items in this status"),
+        OpenApiParameter("cursor", str, description="from the previous page's `next`"),
+        OpenApiParameter("limit", int, description="page size, at most 200 (default 50)"),
+    ]
+
+
 class AlertListView(_ComplianceView):
+    @extend_schema(
+        operation_id="compliance_alert_list",
+        parameters=_page_parameters(Alert.Status.values),
+        responses={200: schemas.AlertPageOutput, **problems(400, 401, 403)},
+    )
     def get(self, request: Request) -> Response:
         status = _status_filter(request, Alert.Status.values)
         return self._page(request, selectors.alert_list(status), alert_data)
 
 
 class CaseListView(_ComplianceView):
+    @extend_schema(
+        operation_id="compliance_case_list",
+        parameters=_page_parameters(Case.Status.values),
+        responses={200: schemas.CasePageOutput, **problems(400, 401, 403)},
+    )
     def get(self, request: Request) -> Response:
         status = _status_filter(request, Case.Status.values)
         return self._page(request, selectors.case_list(status), case_data)
@@ -84,6 +105,10 @@ class CaseListView(_ComplianceView):
 class CaseDetailView(_ComplianceView):
     """The case with its dossier: alerts (rule, evidence), operations, holder."""
 
+    @extend_schema(
+        operation_id="compliance_case_get",
+        responses={200: schemas.CaseDetailOutput, **problems(401, 403, 404)},
+    )
     def get(self, request: Request, case_id: str) -> Response:
         case = selectors.case_get(case_id)
         if case is None:
@@ -103,6 +128,14 @@ class CaseDecisionView(APIView):
     authentication_classes = [StaffOrChannelAuthentication]
     permission_classes = [HasRole(*DECIDERS)]
 
+    @extend_schema(
+        operation_id="compliance_case_decide",
+        request=schemas.DecisionInput,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: schemas.CaseOutput, **problems(400, 401, 403, 404, 409, 413, 415, 422)},
+        description="Compliance only: COMMUNICATE or ARCHIVE with a written justification; "
+        "a case is decided once (then 409 `case_already_decided`).",
+    )
     @idempotent
     def post(self, request: Request, case_id: str) -> Response:
         outcome, justification = _decision_input(request.data)

@@ -1,5 +1,6 @@
 """``GET /api/v1/ledger/accounts/{code}/statement?from=&to=``: postings with a running balance."""
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -8,7 +9,8 @@ from rest_framework.views import APIView
 from retail.channels.public import StaffTokenAuthentication
 from retail.ledger import selectors
 from retail.ledger.api.params import cursor_encode, cursor_param, limit_param, time_param
-from retail.ledger.api.trial_balance import LEDGER_READERS
+from retail.ledger.api.trial_balance import LEDGER_READERS, time_parameter
+from retail.platform.openapi import problems
 from retail.platform.problems import Problem
 
 
@@ -25,10 +27,41 @@ class StatementLineSerializer(serializers.Serializer):
     balance = serializers.IntegerField(help_text="running balance on the account's normal side")
 
 
+class AccountOutput(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    normal_side = serializers.CharField()
+
+
+class StatementOutput(serializers.Serializer):
+    account = AccountOutput()
+    from_ = serializers.DateTimeField(allow_null=True)
+    to = serializers.DateTimeField(allow_null=True)
+    opening_balance = serializers.IntegerField(help_text="centavos")
+    closing_balance = serializers.IntegerField(help_text="centavos")
+    lines = StatementLineSerializer(many=True)
+    next = serializers.URLField(allow_null=True)
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")  # a Python keyword as a JSON member
+        return fields
+
+
 class AccountStatementView(APIView):
     authentication_classes = [StaffTokenAuthentication]
     permission_classes = [LEDGER_READERS]
 
+    @extend_schema(
+        operation_id="ledger_account_statement",
+        parameters=[
+            time_parameter("from", "postings at or after this time"),
+            time_parameter("to", "postings up to this time"),
+            OpenApiParameter("cursor", str, description="from the previous page's `next`"),
+            OpenApiParameter("limit", int, description="lines per page, 1 to 5000 (default 500)"),
+        ],
+        responses={200: StatementOutput, **problems(400, 401, 403, 404)},
+    )
     def get(self, request: Request, code: str) -> Response:
         posted_from, posted_to = time_param(request, "from"), time_param(request, "to")
         if posted_from and posted_to and posted_from > posted_to:

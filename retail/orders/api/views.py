@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,16 +13,8 @@ from retail.orders import selectors, services
 from retail.orders.api.serializers import OrderInput, OrderOutput
 from retail.platform.client_address import request_client_ip
 from retail.platform.idempotency import idempotent
+from retail.platform.openapi import IDEMPOTENCY_KEY, problems
 from retail.platform.problems import Problem
-
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    required=True,
-    description="1 to 255 printable ASCII characters; a retry with that key replays the answer.",
-)
-PROBLEM = OpenApiResponse(description="application/problem+json with a stable `code`")
 
 
 class ChannelView(APIView):
@@ -40,7 +32,7 @@ class OrderCreateView(ChannelView):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             201: OrderOutput,
-            **dict.fromkeys([400, 401, 409, 413, 422], PROBLEM),
+            **problems(400, 401, 403, 409, 413, 415, 422),
         },
         description="Prices come from the catalog (never the client); stock is reserved "
         "atomically; unknown SKU → 422 `unknown_sku`, missing stock → 409 `out_of_stock`, "
@@ -78,9 +70,7 @@ class OrderCreateView(ChannelView):
 
 
 class OrderDetailView(ChannelView):
-    @extend_schema(
-        operation_id="order_get", responses={200: OrderOutput, 401: PROBLEM, 404: PROBLEM}
-    )
+    @extend_schema(operation_id="order_get", responses={200: OrderOutput, **problems(401, 404)})
     def get(self, request: Request, order_id: str) -> Response:
         order = selectors.order_get_for_channel(
             channel_code=self.channel(request).code, order_id=order_id
@@ -95,7 +85,7 @@ class OrderCancelView(ChannelView):
         operation_id="order_cancel",
         request=None,
         parameters=[IDEMPOTENCY_KEY],
-        responses={200: OrderOutput, **dict.fromkeys([400, 401, 404, 409], PROBLEM)},
+        responses={200: OrderOutput, **problems(400, 401, 403, 404, 409, 413, 415)},
         description="Allowed until shipped (then 409 `invalid_transition`); releases stock.",
     )
     @idempotent

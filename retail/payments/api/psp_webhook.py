@@ -49,8 +49,11 @@ def psp_webhook_parse(body: bytes) -> services.PspWebhook:
     message = _json_object(body)
     data = message.get("data")
     kind = message.get("type")
-    if kind not in PAYMENT_TYPES | REFUND_TYPES or not isinstance(data, dict):
-        raise _invalid(["type must be a payment.* or refund.* event and data an object"])
+    # ``type`` may be any JSON value: only a string can be looked up in a set
+    if not isinstance(kind, str) or kind not in PAYMENT_TYPES | REFUND_TYPES:
+        raise _invalid(["type must be a payment.* or refund.* event"])
+    if not isinstance(data, dict):
+        raise _invalid(["data must be an object"])
     required: dict[str, type] = {
         "payment_id": str,
         "order_id": str,
@@ -90,12 +93,17 @@ def _invalid(errors: list[str]) -> Problem:
     return Problem(422, "invalid_payload", "The webhook body is not valid.", errors=errors)
 
 
+def _storable(value: object) -> str:
+    """Text PostgreSQL can keep: JSON strings may hold NUL and lone surrogates, it cannot."""
+    return str(value).replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
 def _record_unmatched(request: HttpRequest, code: str) -> None:
     try:
         message = json_parse(request.body)
         data = message.get("data") or {}
-        event_type = str(message.get("type", ""))
-        reference = str(data.get("refund_id") or data.get("payment_id") or "")
+        event_type = _storable(message.get("type", ""))
+        reference = _storable(data.get("refund_id") or data.get("payment_id") or "")
     except (ValueError, UnicodeDecodeError, AttributeError):
         event_type = reference = ""
     services.unmatched_webhook_record(

@@ -127,11 +127,28 @@ def test_an_amount_that_differs_from_ours_is_refused_and_recorded(deliver):
         b"[" * 5_000 + b"]" * 5_000,  # past the interpreter's recursion limit
         b'{"a": ' * 3_000 + b"1" + b"}" * 3_000,
         b'{"type": "payment.captured", "data": ' + b"[" * 65 + b"]" * 65 + b"}",  # deeper than 64
+        b'{"type": [], "data": 0}',  # an unhashable type was a 500 (found by the fuzzer)
+        b'{"type": {"payment.captured": 1}, "data": {}}',
     ],
 )
 def test_a_well_signed_malformed_body_is_422_never_5xx(deliver, body):
     problem(deliver(body), 422, "invalid_payload")
     assert OutboxMessage.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "event_type", "reference"),
+    [
+        (b'{"type": "\\u0000", "data": 0}', "\ufffd", ""),  # NUL was a 500 (the fuzzer)
+        (b'{"type": "\\ud800", "data": {"payment_id": "p\\u0000"}}', "?", "p\ufffd"),
+    ],
+)
+def test_a_refused_body_with_text_postgres_cannot_store_is_still_recorded(
+    deliver, body, event_type, reference
+):
+    problem(deliver(body), 422, "invalid_payload")
+    recorded = UnmatchedWebhook.objects.get()
+    assert (recorded.event_type, recorded.reference) == (event_type, reference)
 
 
 def test_refund_webhooks_settle_the_refund_once(deliver):
