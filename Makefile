@@ -15,18 +15,25 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 services:
 	@bash scripts/ensure-services.sh
 
+# Migrations run as the database's owner (DATABASE_URL's user) and grant the application's role
+# what it may do; every process of `make run` connects as that role, which owns no table.
+export DATABASE_APP_ROLE ?= rastro_app
+DATABASE_URL ?= postgres://localhost:5432/rastro
+APP_DATABASE_URL ?= $(subst postgres://,postgres://$(DATABASE_APP_ROLE)@,$(DATABASE_URL))
+
 db: $(INSTALLED) services
 	$(PY) manage.py migrate --noinput -v0
 
 run: db
 	$(PY) manage.py collectstatic --noinput -v0
-	$(PY) manage.py seed_demo
-	$(PY) manage.py route_set --defaults
+	DATABASE_URL=$(APP_DATABASE_URL) $(PY) manage.py seed_demo
+	DATABASE_URL=$(APP_DATABASE_URL) $(PY) manage.py route_set --defaults
 	@echo "Rastro:      http://127.0.0.1:8000/  (API docs /api/docs/, admin /admin/, metrics /metrics)"
 	@echo "Legacy:      http://127.0.0.1:8090/legacy/    PSP sandbox: http://127.0.0.1:8091/charges"
 	@echo "Ctrl-C stops every process."
 	rm -rf var/prometheus && mkdir -p var/prometheus  # one /metrics across web and workers
-	PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus $(VENV)/bin/honcho start -f Procfile
+	DATABASE_URL=$(APP_DATABASE_URL) PROMETHEUS_MULTIPROC_DIR=$(CURDIR)/var/prometheus \
+		$(VENV)/bin/honcho start -f Procfile
 
 # The whole suite, chaos tests included, in parallel. Exit code 5 (nothing collected) is
 # a selection with no tests in it, not a failure.

@@ -153,6 +153,10 @@ DATABASES["default"]["OPTIONS"] = {
     "options": "-c idle_in_transaction_session_timeout=30000 -c statement_timeout=30000"
     " -c client_connection_check_interval=1000"
 }
+# The role web, workers and beat connect as when it is not the one that ran the migrations:
+# it owns no table and gets exactly the grants of retail/audit/database_roles.py after every
+# migrate (make run: rastro_app; migrations run as the owner, DATABASE_URL's user).
+DATABASE_APP_ROLE = os.environ.get("DATABASE_APP_ROLE", "")
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME", "test_rastro")}
 
 CACHES = {

@@ -45,3 +45,8 @@ server_url=${database_url%/*}/postgres
 if [ "$(psql "$server_url" -tAc "SELECT 1 FROM pg_database WHERE datname = '$database'")" != "1" ]; then
   psql "$server_url" -q -c "CREATE DATABASE \"$database\""
 fi
+
+# The role web, workers and beat connect as: it owns no table (docs/security.md, "Database
+# roles"); `migrate` grants it what it may do.
+app_role=${DATABASE_APP_ROLE:-rastro_app}
+psql "$server_url" -q -c "DO \$\$ BEGIN CREATE ROLE \"$app_role\" LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE; EXCEPTION WHEN duplicate_object THEN NULL; END \$\$"

@@ -10,9 +10,11 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from retail.audit import handlers  # noqa: F401
+        from retail.audit.database_roles import app_role_grant
         from retail.audit.services import history_tables_seal
 
         post_migrate.connect(history_tables_seal, sender=self)
+        post_migrate.connect(app_role_grant, sender=self)
         from retail.audit.admin import history_models_register
 
         history_models_register()

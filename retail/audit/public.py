@@ -26,6 +26,7 @@ from simple_history.manager import HistoryDescriptor
 from simple_history.models import HistoricalRecords
 
 from retail.audit import domain, services
+from retail.audit.database_roles import app_database_url
 from retail.audit.models import RetainedHistory, history_context, retain_until_now
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "ChangeReasonForm",
     "Kind",
     "RetainedHistory",
+    "app_database_url",
     "audit_record",
     "audited_history",
     "history_reason",

@@ -20,6 +20,7 @@ from django.contrib.admin.utils import quote
 from django.core.management import call_command
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from retail.audit.database_roles import app_database_url
 from retail.audit.services import auditor_permissions_sync
 from retail.catalog.tests.factories import SkuFactory
 from retail.channels import services as channels
@@ -32,7 +33,6 @@ from strangler.models import Route, RouteChange
 from strangler.permissions import engineer_group_ensure
 from tests.commerce.conftest import order_body
 from tests.kernel.procs import Process, free_port, wait_for
-from tests.payments.stack import database_url
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,7 +56,7 @@ def web_url(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[st
     """Rastro as deployed (gthread gunicorn, routing layer on) on the test database. Legacy is
     a closed port, so a path routed there answers 502 ``upstream_unreachable``."""
     with django_db_blocker.unblock():
-        database = database_url()
+        database = app_database_url()
     redis_url = f"{settings.REDIS_URL.rsplit('/', 1)[0]}/{REDIS_DB}"
     env = {
         **os.environ,

@@ -16,12 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from celery import current_app
-from django.db import connection
 
+from retail.audit.database_roles import app_database_url
 from retail.platform.tests.probe import effect_table_create
 from tests.kernel.procs import (
     REPO,
@@ -39,15 +38,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Any:
     report = yield
     setattr(item, f"kernel_report_{report.when}", report)
     return report
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"])
-    at = f"{credentials}@" if credentials else ""
-    return f"postgres://{at}{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @dataclass
@@ -146,7 +136,7 @@ def kernel(
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.kernel.process_settings",
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": app_database_url(),
         "REDIS_URL": redis.url,
         "CELERY_BROKER_URL": redis.url,
         "KERNEL_FAULT_DIR": str(tmp_path),

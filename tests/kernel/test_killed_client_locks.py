@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from django.db import connection, connections, transaction
 
-from tests.kernel.conftest import database_url
+from retail.audit.database_roles import app_database_url
 from tests.kernel.procs import REPO, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -44,7 +44,7 @@ def test_a_killed_client_s_backend_lets_its_locks_go_within_seconds():
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": database_url(),
+        "DATABASE_URL": app_database_url(),
     }
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [HELD_BY_THE_TEST])
@@ -61,7 +61,7 @@ def test_a_killed_client_s_backend_lets_its_locks_go_within_seconds():
         # the victim's backend (and with it, its lock). Asked from another session, so that
         # no deadlock detection ends it instead.
         started = time.monotonic()
-        with psycopg.connect(database_url(), autocommit=True) as other:
+        with psycopg.connect(app_database_url(), autocommit=True) as other:
             other.execute("SET lock_timeout = '5s'")
             try:
                 other.execute("SELECT pg_advisory_lock(%s)", [HELD_BY_THE_VICTIM])

@@ -15,14 +15,13 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import redis
 from celery import current_app
 from django.conf import settings
-from django.db import connection
 
+from retail.audit.database_roles import app_database_url
 from retail.payments.tests.processes import (
     celery_worker_start,
     gunicorn_start,
@@ -32,15 +31,6 @@ from retail.payments.tests.processes import (
 from tests.kernel.procs import Process, celery_beat, free_port
 
 REDIS_DB = 13  # payments' own database numbers on the machine's Redis: 13, 14… per xdist worker
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"])
-    at = f"{credentials}@" if credentials else ""
-    return f"postgres://{at}{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def redis_url() -> str:
@@ -68,7 +58,7 @@ class Stack:
         self.web_url = f"http://127.0.0.1:{port}"
         self.env = (
             rastro_env(
-                database_url=database_url(),
+                database_url=app_database_url(),
                 redis_url=url,
                 psp_url=self.psp_url,
                 public_url=self.web_url,

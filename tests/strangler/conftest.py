@@ -5,13 +5,11 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from django.conf import settings
-from django.db import connection
 
+from retail.audit.database_roles import app_database_url
 from strangler.route_cache import route_cache
 from tests.kernel.procs import Process, free_port
 
@@ -65,13 +63,10 @@ class Gunicorn:
 
 def start_gunicorn(legacy_url: str, workers: int = 3, threads: int = 4, **env: str) -> Gunicorn:
     """Rastro as deployed (gthread workers, the routing layer on) on this test database."""
-    database_url = urlsplit(settings.DATABASE_URL)._replace(
-        path="/" + connection.settings_dict["NAME"]
-    )
     env = {
         **os.environ,
         **env,
-        "DATABASE_URL": database_url.geturl(),
+        "DATABASE_URL": app_database_url(),
         "LEGACY_URL": legacy_url,
         "STRANGLER_ENABLED": "1",
         "DJANGO_SETTINGS_MODULE": "config.settings",

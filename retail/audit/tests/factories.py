@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connection, transaction
 
 from retail.audit import services
+from retail.audit.database_roles import app_database_url
 from retail.channels.public import staff_token_issue
 
 
@@ -59,14 +60,9 @@ def as_superuser_without_trigger(sql: str, params: list[object]) -> None:
 
 def manage(*arguments: str) -> tuple[int, str]:
     """Run ``manage.py`` in a subprocess on the test database: ``(exit code, stdout + stderr)``."""
-    database = connection.settings_dict
-    url = (
-        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST'] or 'localhost'}"
-        f":{database['PORT'] or 5432}/{database['NAME']}"
-    )
     done = subprocess.run(
         [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *arguments],
-        env={**os.environ, "DATABASE_URL": url},
+        env={**os.environ, "DATABASE_URL": app_database_url()},
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,11 +1,9 @@
-"""History tables and the PII access log are append-only in the database, like the chain."""
+"""History tables are append-only in the database, like the chain."""
 
 import pytest
 from django.db import DatabaseError, connection, transaction
 
 from retail.audit.services import history_models
-from retail.customers import services as customers
-from retail.customers.models import PiiAccessLog
 from retail.inventory import public as inventory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,13 +38,3 @@ def test_a_history_row_can_be_neither_changed_nor_deleted():
     refused(f"DELETE FROM {table}")  # noqa: S608
 
     assert list(history.objects.values_list("history_id", "on_hand")) == rows
-
-
-def test_the_pii_access_log_can_be_neither_changed_nor_deleted():
-    customer = customers.customer_upsert(name="Ana", email="a@example.com", cpf="123.456.789-09")
-    customers.customer_reveal_cpf(customer=customer, actor="user:7:carla", reason="COAF case")
-
-    refused("UPDATE customers_piiaccesslog SET actor = 'nobody'")
-    refused("DELETE FROM customers_piiaccesslog")
-
-    assert list(PiiAccessLog.objects.values_list("actor", flat=True)) == ["user:7:carla"]

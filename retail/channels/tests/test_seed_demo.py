@@ -12,8 +12,8 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import Group, User
 from django.core.management import call_command
-from django.db import connection
 
+from retail.audit.public import app_database_url
 from retail.catalog import public as catalog
 from retail.channels import selectors
 from retail.channels.management.commands.seed_demo import ROLES
@@ -124,7 +124,7 @@ def test_a_run_tops_stock_back_up_after_sales():
 def test_stdout_of_the_real_command_is_exactly_one_json_object():
     env = {
         **os.environ,
-        "DATABASE_URL": f"postgres://localhost:5432/{connection.settings_dict['NAME']}",
+        "DATABASE_URL": app_database_url(),
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "seed_demo", "--json"],
