@@ -1,7 +1,5 @@
 """Back office for the ledger: read-only; the one write is a reversing entry (a service)."""
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,7 +7,7 @@ from django.http import HttpRequest
 from retail.ledger import services
 from retail.ledger.domain import LedgerRejected
 from retail.ledger.models import Account, JournalEntry, Posting
-from retail.platform.admin import ReadOnlyAdmin
+from retail.platform.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(Account)
@@ -19,15 +17,9 @@ class AccountAdmin(ReadOnlyAdmin):
     search_fields = ["code", "name"]
 
 
-class PostingInline(admin.TabularInline):
+class PostingInline(ReadOnlyInline):
     model = Posting
     fields = ["account", "amount"]
-    readonly_fields = ["account", "amount"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(JournalEntry)

@@ -1,7 +1,5 @@
 """Back office for orders: read-only, with the status history; cancelling calls the service."""
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -9,34 +7,22 @@ from django.http import HttpRequest
 from retail.audit.public import AuditedHistoryAdmin
 from retail.orders import services
 from retail.orders.models import Order, OrderLine
+from retail.platform.admin import ReadOnlyAdmin, ReadOnlyInline
 from retail.platform.problems import Problem
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     fields = ("sku", "name", "quantity", "unit_price", "total")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Order)
-class OrderAdmin(AuditedHistoryAdmin):
+class OrderAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("number", "id", "channel_code", "status", "total", "created_at")
     list_filter = ("status", "channel_code")
     search_fields = ("number", "id", "customer_id", "external_order_id")
-    readonly_fields = [field.name for field in Order._meta.fields]
     inlines = [OrderLineInline]
     actions = ("cancel",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.action(description="Cancel (until shipped; stock comes back, payments refunds)")
     def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:

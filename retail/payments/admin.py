@@ -9,18 +9,12 @@ from retail.audit.public import AuditedHistoryAdmin
 from retail.payments import services
 from retail.payments.models import PartnerOrder, Payment, Refund, UnmatchedWebhook
 from retail.payments.psp import PspUnavailable
-from retail.platform.admin import ReadOnlyAdmin
+from retail.platform.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ReadOnlyInline):
     model = Refund
     fields = ("id", "amount", "status", "reason", "psp_reference", "created_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Payment)

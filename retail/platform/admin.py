@@ -8,7 +8,9 @@ from django.http import HttpRequest
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by services (or never changed): browsable, never edited in admin."""
+    """Rows written only by services (or never changed): browsable, never edited in admin.
+
+    The change page shows the row without Save buttons; a POST to it is refused (403)."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -24,3 +26,23 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         that calls a service changes them, so it needs the model's change permission."""
         codename = get_permission_codename("change", self.opts)
         return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Child rows shown on a read-only parent's page: never added, changed or deleted there.
+    Every field in ``fields`` is shown as text."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return list(self.fields or ())
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
