@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import flatten
 from django.contrib.auth import get_permission_codename
 from django.http import HttpRequest
 
@@ -36,7 +37,7 @@ class ReadOnlyInline(admin.TabularInline):
     can_delete = False
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return list(self.fields or ())
+        return flatten(self.fields or ())
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
