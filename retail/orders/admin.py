@@ -4,10 +4,10 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from retail.audit.public import AuditedHistoryAdmin
+from retail.audit.public import AuditedHistoryAdmin, actor_of
 from retail.orders import services
 from retail.orders.models import Order, OrderLine
-from retail.platform.admin import ReadOnlyAdmin, ReadOnlyInline
+from retail.platform.admin import ReadOnlyAdmin, ReadOnlyInline, model_permission
 from retail.platform.problems import Problem
 
 
@@ -23,8 +23,12 @@ class OrderAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     search_fields = ("number", "id", "customer_id", "external_order_id")
     inlines = [OrderLineInline]
     actions = ("cancel",)
+    has_cancel_permission = model_permission("cancel")
 
-    @admin.action(description="Cancel (until shipped; stock comes back, payments refunds)")
+    @admin.action(
+        description="Cancel (until shipped; stock comes back, payments refunds)",
+        permissions=["cancel"],
+    )
     def cancel(self, request: HttpRequest, queryset: QuerySet[Order]) -> None:
         for order in queryset:
             try:
@@ -32,6 +36,7 @@ class OrderAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
                     channel_code=order.channel_code,
                     order_id=order.pk,
                     reason=f"cancelled_by_staff:{request.user.pk}",
+                    actor=actor_of(request.user),
                 )
             except Problem as refused:
                 messages.error(request, f"{order.number}: {refused.detail}")

@@ -5,11 +5,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from retail.audit.public import AuditedHistoryAdmin
+from retail.audit.public import AuditedHistoryAdmin, actor_of
 from retail.payments import services
 from retail.payments.models import PartnerOrder, Payment, Refund, UnmatchedWebhook
 from retail.payments.psp import PspUnavailable
-from retail.platform.admin import ReadOnlyAdmin, ReadOnlyInline
+from retail.platform.admin import ReadOnlyAdmin, ReadOnlyInline, model_permission
 
 
 class RefundInline(ReadOnlyInline):
@@ -25,12 +25,17 @@ class PaymentAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     exclude = ("token",)
     inlines = (RefundInline,)
     actions = ("reconcile",)
+    has_reconcile_permission = model_permission("reconcile")
 
-    @admin.action(description="Ask the PSP now and apply what it reports")
+    @admin.action(
+        description="Ask the PSP now and apply what it reports", permissions=["reconcile"]
+    )
     def reconcile(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
         try:
             for payment in queryset:
-                services.payment_reconcile(payment.id, now=timezone.now())
+                services.payment_reconcile(
+                    payment.id, now=timezone.now(), actor=actor_of(request.user)
+                )
         except PspUnavailable as error:
             messages.error(request, f"The PSP did not answer: {error}")
             return
@@ -58,10 +63,11 @@ class UnmatchedWebhookAdmin(ReadOnlyAdmin):
     list_filter = ("source", "code", "resolved")
     search_fields = ("webhook_id", "reference")
     actions = ("resolve",)
+    has_resolve_permission = model_permission("resolve")
 
-    @admin.action(description="Mark as resolved (reconciled by hand)")
+    @admin.action(description="Mark as resolved (reconciled by hand)", permissions=["resolve"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[UnmatchedWebhook]) -> None:
         resolved = services.unmatched_webhooks_resolve(
-            ids=list(queryset.values_list("pk", flat=True))
+            ids=list(queryset.values_list("pk", flat=True)), actor=actor_of(request.user)
         )
         messages.success(request, f"{resolved} webhook(s) marked resolved.")

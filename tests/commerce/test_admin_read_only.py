@@ -6,32 +6,17 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import models, transaction
+from django.db import models
 
 from retail.inventory.models import Reservation, StockItem, StockMove
-from retail.ledger import handlers as ledger_handlers
 from retail.ledger.models import Account, JournalEntry
-from retail.ledger.tests.support import captured, context
 from retail.orders.models import Order
 from retail.payments.models import Payment, Refund
 from retail.payments.tests.factories import PaymentFactory, RefundFactory
-from tests.commerce.conftest import order_body, place
+from tests.commerce.conftest import placed_order, posted_journal_entry
 
 pytestmark = pytest.mark.django_db
 SUBMIT_BUTTONS = ('name="_save"', 'name="_continue"', 'name="_addanother"', 'class="deletelink"')
-
-
-def placed_order(web: Any, stocked_sku: Callable[..., Any]) -> Order:
-    stocked_sku("TEE")
-    response = place(web, order_body(("TEE", 2)))
-    assert response.status_code == 201, response.content
-    return Order.objects.get(pk=response.json()["id"])
-
-
-def posted_journal_entry() -> JournalEntry:
-    with transaction.atomic():
-        ledger_handlers.payment_captured_post(captured(), context())
-    return JournalEntry.objects.order_by("pk").first()  # type: ignore[return-value]
 
 
 # model, how to make one row, a change someone might try to post
