@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from retail.channels.domain import ChannelPrincipal, StaffPrincipal, secret_hash
 from retail.channels.models import ApiKey, Channel, StaffToken, WebhookSecret
+from retail.orders import public as orders
 
 
 def channel_principal_for_key(key: str) -> ChannelPrincipal | None:
@@ -39,6 +40,10 @@ def staff_principal_for_token(token: str) -> StaffPrincipal | None:
         roles=frozenset(group.name for group in user.groups.all()),
         token_id=staff_token.pk,
     )
+
+
+def channel_has_orders(channel: Channel) -> bool:
+    return orders.channel_has_orders(channel.code)
 
 
 def channel_get(code: str) -> Channel | None:

@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from retail.audit.public import history_reason
-from retail.channels import domain
+from retail.channels import domain, selectors
 from retail.channels.models import ApiKey, Channel, StaffToken, WebhookSecret
 
 WEBHOOK_SECRET_OVERLAP = timedelta(hours=24)
@@ -17,6 +17,26 @@ WEBHOOK_SECRET_OVERLAP = timedelta(hours=24)
 def channel_ensure(*, code: str, name: str, kind: str) -> Channel:
     """Creates the channel once; later calls return it unchanged (seeding is idempotent)."""
     channel, _ = Channel.objects.get_or_create(code=code, defaults={"name": name, "kind": kind})
+    return channel
+
+
+def channel_save(*, channel: Channel, reason: str = "") -> Channel:
+    """Saves a new or edited channel (admin); its code and kind are fixed once it has orders
+    (``ChannelIdentityFixed``; the database refuses it too, migration 0003)."""
+    with transaction.atomic():
+        if channel.pk is not None:
+            stored = Channel.objects.select_for_update().get(pk=channel.pk)
+            fields = domain.FIXED_ONCE_IT_HAS_ORDERS
+            changed = domain.identity_changes(
+                {name: getattr(stored, name) for name in fields},
+                {name: getattr(channel, name) for name in fields},
+            )
+            if changed and selectors.channel_has_orders(stored):
+                raise domain.ChannelIdentityFixed(
+                    f"{stored.code} has orders: its {' and '.join(changed)} cannot change"
+                )
+        history_reason(channel, reason)
+        channel.save()
     return channel
 
 
