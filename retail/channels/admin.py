@@ -53,7 +53,7 @@ class ChannelAdmin(AuditedHistoryAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
-    list_display = ("prefix", "channel", "created_at", "revoked_at")
+    list_display = ("prefix", "channel", "created_at", "expires_at", "revoked_at")
     list_filter = ("channel", "revoked_at")
     exclude = ("key_hash",)
     actions = ("revoke",)
@@ -68,7 +68,7 @@ class ApiKeyAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
 
 @admin.register(StaffToken)
 class StaffTokenAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
-    list_display = ("prefix", "user", "created_at", "revoked_at")
+    list_display = ("prefix", "user", "created_at", "expires_at", "revoked_at")
     list_filter = ("revoked_at",)
     exclude = ("token_hash",)
     actions = ("revoke",)
