@@ -21,6 +21,7 @@ class OrderAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("number", "id", "channel_code", "status", "total", "created_at")
     list_filter = ("status", "channel_code")
     search_fields = ("number", "id", "customer_id", "external_order_id")
+    readonly_fields = [field.name for field in Order._meta.fields]  # the id and times too
     inlines = [OrderLineInline]
     actions = ("cancel",)
     has_cancel_permission = model_permission("cancel")

@@ -91,12 +91,13 @@ def test_nothing_is_added_or_deleted_either(admin_client, row):
     assert model.objects.count() == count
 
 
-def test_an_orders_lines_are_shown_but_not_editable(admin_client, web, stocked_sku):
+def test_an_order_shows_every_field_and_its_lines_none_editable(admin_client, web, stocked_sku):
     order = placed_order(web, stocked_sku)
     line = order.lines.get()  # type: ignore[attr-defined]
     before = snapshot(type(line), line.pk)
     html = admin_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
     assert "TEE" in html
+    assert f'<div class="readonly">{order.pk}</div>' in html  # every field, the id included
     assert 'name="lines-0-quantity"' not in html
     response = admin_client.post(
         f"/admin/orders/order/{order.pk}/change/",
