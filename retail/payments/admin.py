@@ -57,7 +57,7 @@ class PartnerOrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(UnmatchedWebhook)
-class UnmatchedWebhookAdmin(ReadOnlyAdmin):
+class UnmatchedWebhookAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("source", "webhook_id", "code", "event_type", "reference", "deliveries",
                     "last_received_at", "resolved")  # fmt: skip
     list_filter = ("source", "code", "resolved")

@@ -148,3 +148,5 @@ def test_resolving_unmatched_webhooks_keeps_history_naming_the_staff_user():
         assert latest.history_type == "~"
         assert latest.history_user == user
         assert latest.history_change_reason == "resolved by hand"
+        page = client.get(f"/admin/payments/unmatchedwebhook/{webhook.pk}/history/")
+        assert "resolved by hand" in page.content.decode()
