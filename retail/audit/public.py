@@ -1,6 +1,7 @@
 """The audit facade: record an entry, and the pieces other contexts put on their models/admins.
 
 - ``audit_record(...)``: append an entry in the caller's transaction (e.g. a PII reveal).
+- ``actor_of(request.user)``: the label (``"staff:alice"``) a service records as the actor.
 - ``audited_history()``: ``history = audited_history()`` instead of ``HistoricalRecords()``;
   history rows then carry ``retain_until`` and the actor (channel, staff user or system),
   and an API request by a channel never breaks the save (its principal is not a ``User``).
@@ -35,6 +36,7 @@ __all__ = [
     "ChangeReasonForm",
     "Kind",
     "RetainedHistory",
+    "actor_of",
     "app_database_url",
     "audit_record",
     "audited_history",
@@ -77,6 +79,12 @@ def audit_record(
             data={"subject": subject, **(data or {})},
         )
     return entry.seq
+
+
+def actor_of(principal: object) -> str:
+    """The actor label of a staff user, channel or principal, as the chain names it."""
+    label, _ = domain.actor_label(principal)
+    return label or domain.SYSTEM_ACTOR
 
 
 def history_user(request: HttpRequest | None = None, **kwargs: Any) -> AbstractBaseUser | None:

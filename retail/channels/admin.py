@@ -4,12 +4,15 @@ Actions need the model's change permission (view-only staff such as auditors can
 and each writes an admin LogEntry, which reaches the audit trail.
 """
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from retail.audit.public import AuditedHistoryAdmin
-from retail.channels import services
+from retail.channels import selectors, services
+from retail.channels.domain import FIXED_ONCE_IT_HAS_ORDERS
 from retail.channels.models import ApiKey, Channel, StaffToken, WebhookSecret
 from retail.platform.admin import ReadOnlyAdmin
 
@@ -19,6 +22,17 @@ class ChannelAdmin(AuditedHistoryAdmin):
     list_display = ("code", "name", "kind", "is_active", "created_at")
     list_filter = ("kind", "is_active")
     actions = ("issue_api_key", "rotate_webhook_secret")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Channel | None = None) -> Any:
+        """Code and kind are fixed once the channel has orders (the service refuses it too)."""
+        fixed = obj is not None and selectors.channel_has_orders(obj)
+        return FIXED_ONCE_IT_HAS_ORDERS if fixed else ()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Channel | None = None) -> bool:
+        return False  # deactivate it instead: its orders, keys and history name it
+
+    def save_model(self, request: HttpRequest, obj: Channel, form: Any, change: bool) -> None:
+        services.channel_save(channel=obj, reason=form.cleaned_data.get("change_reason", ""))
 
     @admin.action(description="Issue a new API key (shown once)", permissions=["change"])
     def issue_api_key(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
@@ -39,7 +53,7 @@ class ChannelAdmin(AuditedHistoryAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
-    list_display = ("prefix", "channel", "created_at", "revoked_at")
+    list_display = ("prefix", "channel", "created_at", "expires_at", "revoked_at")
     list_filter = ("channel", "revoked_at")
     exclude = ("key_hash",)
     actions = ("revoke",)
@@ -54,7 +68,7 @@ class ApiKeyAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
 
 @admin.register(StaffToken)
 class StaffTokenAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
-    list_display = ("prefix", "user", "created_at", "revoked_at")
+    list_display = ("prefix", "user", "created_at", "expires_at", "revoked_at")
     list_filter = ("revoked_at",)
     exclude = ("token_hash",)
     actions = ("revoke",)

@@ -1,4 +1,5 @@
-"""Secrets: how keys, tokens and webhook secrets look and how they are hashed (pure)."""
+"""Secrets: how keys, tokens and webhook secrets look and how they are hashed; what of a
+channel is fixed once it has orders (pure)."""
 
 import base64
 import hashlib
@@ -70,3 +71,17 @@ class StaffPrincipal:
 
     def has_any_role(self, roles: frozenset[str]) -> bool:
         return bool(self.roles & roles)
+
+
+# A channel's orders name it by code and were taken under its kind (what payments it may use,
+# whether it reads only): once it has orders these never change.
+FIXED_ONCE_IT_HAS_ORDERS = ("code", "kind")
+
+
+class ChannelIdentityFixed(Exception):
+    """A change of a channel's code or kind after it has taken orders."""
+
+
+def identity_changes(stored: dict[str, str], wanted: dict[str, str]) -> list[str]:
+    """The fixed fields whose value would change."""
+    return [name for name in FIXED_ONCE_IT_HAS_ORDERS if stored[name] != wanted[name]]

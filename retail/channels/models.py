@@ -33,6 +33,7 @@ class ApiKey(models.Model):
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="none: until revoked")
     history = audited_history(excluded_fields=["key_hash"])
 
     def __str__(self) -> str:
@@ -62,6 +63,7 @@ class StaffToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="none: until revoked")
     history = audited_history(excluded_fields=["token_hash"])
 
     def __str__(self) -> str:

@@ -48,5 +48,6 @@ def partner_webhook_secrets(partner_code: str) -> list[str]:
 
 
 def staff_token_issue(*, user_id: int) -> str:
-    """A fresh token for a staff user (tests and tooling of other contexts need one)."""
+    """A fresh token for a staff user (tests and tooling of other contexts need one);
+    ``ValueError`` for a user who is not staff."""
     return services.staff_token_issue(user=get_user_model().objects.get(pk=user_id))

@@ -5,13 +5,21 @@ from django.utils import timezone
 
 from retail.channels.domain import ChannelPrincipal, StaffPrincipal, secret_hash
 from retail.channels.models import ApiKey, Channel, StaffToken, WebhookSecret
+from retail.orders import public as orders
+
+
+def _usable_now() -> Q:
+    """Neither revoked nor expired (keys and tokens alike)."""
+    return Q(revoked_at__isnull=True) & (
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
 
 
 def channel_principal_for_key(key: str) -> ChannelPrincipal | None:
-    """The channel owning an unrevoked key of an active channel (one query), or None."""
+    """The channel owning an unrevoked, unexpired key of an active channel (one query), or None."""
     api_key = (
         ApiKey.objects.select_related("channel")
-        .filter(key_hash=secret_hash(key), revoked_at__isnull=True, channel__is_active=True)
+        .filter(_usable_now(), key_hash=secret_hash(key), channel__is_active=True)
         .first()
     )
     if api_key is None:
@@ -23,11 +31,17 @@ def channel_principal_for_key(key: str) -> ChannelPrincipal | None:
 
 
 def staff_principal_for_token(token: str) -> StaffPrincipal | None:
-    """The active staff user owning an unrevoked token, with their roles (one query), or None."""
+    """The active staff user (``is_staff``) owning an unrevoked, unexpired token, with their
+    roles (one query and the groups), or None."""
     staff_token = (
         StaffToken.objects.select_related("user")
         .prefetch_related("user__groups")
-        .filter(token_hash=secret_hash(token), revoked_at__isnull=True, user__is_active=True)
+        .filter(
+            _usable_now(),
+            token_hash=secret_hash(token),
+            user__is_active=True,
+            user__is_staff=True,
+        )
         .first()
     )
     if staff_token is None:
@@ -39,6 +53,10 @@ def staff_principal_for_token(token: str) -> StaffPrincipal | None:
         roles=frozenset(group.name for group in user.groups.all()),
         token_id=staff_token.pk,
     )
+
+
+def channel_has_orders(channel: Channel) -> bool:
+    return orders.channel_has_orders(channel.code)
 
 
 def channel_get(code: str) -> Channel | None:

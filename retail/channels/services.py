@@ -1,6 +1,6 @@
 """Writes: channels, key and token issuing/revoking, webhook secret rotation."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import Group, User
 from django.db import transaction
@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from retail.audit.public import history_reason
-from retail.channels import domain
+from retail.channels import domain, selectors
 from retail.channels.models import ApiKey, Channel, StaffToken, WebhookSecret
 
 WEBHOOK_SECRET_OVERLAP = timedelta(hours=24)
@@ -20,10 +20,33 @@ def channel_ensure(*, code: str, name: str, kind: str) -> Channel:
     return channel
 
 
-def api_key_issue(*, channel: Channel) -> str:
-    """A new key for the channel; the plain key is returned once and never stored."""
+def channel_save(*, channel: Channel, reason: str = "") -> Channel:
+    """Saves a new or edited channel (admin); its code and kind are fixed once it has orders
+    (``ChannelIdentityFixed``; the database refuses it too, migration 0003)."""
+    with transaction.atomic():
+        if channel.pk is not None:
+            stored = Channel.objects.select_for_update().get(pk=channel.pk)
+            fields = domain.FIXED_ONCE_IT_HAS_ORDERS
+            changed = domain.identity_changes(
+                {name: getattr(stored, name) for name in fields},
+                {name: getattr(channel, name) for name in fields},
+            )
+            if changed and selectors.channel_has_orders(stored):
+                raise domain.ChannelIdentityFixed(
+                    f"{stored.code} has orders: its {' and '.join(changed)} cannot change"
+                )
+        history_reason(channel, reason)
+        channel.save()
+    return channel
+
+
+def api_key_issue(*, channel: Channel, expires_at: datetime | None = None) -> str:
+    """A new key for the channel (valid until revoked, or ``expires_at``); the plain key is
+    returned once and never stored."""
     key, prefix = domain.api_key_new(channel.code)
-    ApiKey.objects.create(channel=channel, prefix=prefix, key_hash=domain.secret_hash(key))
+    ApiKey.objects.create(
+        channel=channel, prefix=prefix, key_hash=domain.secret_hash(key), expires_at=expires_at
+    )
     return key
 
 
@@ -44,9 +67,15 @@ def api_key_revoke(*, api_key: ApiKey) -> bool:
     return _revoke(ApiKey, api_key.pk)
 
 
-def staff_token_issue(*, user: User) -> str:
+def staff_token_issue(*, user: User, expires_at: datetime | None = None) -> str:
+    """A new token of a staff user (valid until revoked, or ``expires_at``), returned once.
+    It authenticates only while the user is active and staff."""
+    if not user.is_staff:
+        raise ValueError(f"{user.get_username()} is not staff: staff tokens are for staff")
     token, prefix = domain.staff_token_new()
-    StaffToken.objects.create(user=user, prefix=prefix, token_hash=domain.secret_hash(token))
+    StaffToken.objects.create(
+        user=user, prefix=prefix, token_hash=domain.secret_hash(token), expires_at=expires_at
+    )
     return token
 
 

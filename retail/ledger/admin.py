@@ -1,15 +1,14 @@
 """Back office for the ledger: read-only; the one write is a reversing entry (a service)."""
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from retail.audit.public import actor_of
 from retail.ledger import services
 from retail.ledger.domain import LedgerRejected
 from retail.ledger.models import Account, JournalEntry, Posting
-from retail.platform.admin import ReadOnlyAdmin
+from retail.platform.admin import ReadOnlyAdmin, ReadOnlyInline, model_permission
 
 
 @admin.register(Account)
@@ -19,15 +18,9 @@ class AccountAdmin(ReadOnlyAdmin):
     search_fields = ["code", "name"]
 
 
-class PostingInline(admin.TabularInline):
+class PostingInline(ReadOnlyInline):
     model = Posting
     fields = ["account", "amount"]
-    readonly_fields = ["account", "amount"]
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(JournalEntry)
@@ -38,13 +31,18 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "posted_at"
     inlines = [PostingInline]
     actions = ["reverse_entries"]
+    has_reverse_permission = model_permission("reverse")
 
-    @admin.action(description="Post reversing entries for the selected entries")
+    @admin.action(
+        description="Post reversing entries for the selected entries", permissions=["reverse"]
+    )
     def reverse_entries(self, request: HttpRequest, queryset: QuerySet[JournalEntry]) -> None:
         for entry in queryset.order_by("pk"):
             try:
                 services.journal_entry_reverse(
-                    entry_id=entry.pk, memo=f"Reversal of #{entry.pk} by {request.user}"
+                    entry_id=entry.pk,
+                    memo=f"Reversal of #{entry.pk} by {request.user}",
+                    actor=actor_of(request.user),
                 )
             except LedgerRejected as error:
                 self.message_user(request, f"#{entry.pk}: {error}", messages.WARNING)

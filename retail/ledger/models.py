@@ -49,6 +49,7 @@ class JournalEntry(models.Model):
     class Meta:
         db_table = "ledger_journal_entry"
         verbose_name_plural = "journal entries"
+        permissions = [("reverse_journalentry", "Can post a reversing entry (admin action)")]
         constraints = [
             models.UniqueConstraint(
                 fields=["source_event_id", "purpose"], name="ledger_entry_once_per_event"

@@ -11,6 +11,7 @@ import structlog
 from django.db import connection, transaction
 from django.utils import timezone
 
+from retail.audit.public import Kind, audit_record
 from retail.ledger import domain
 from retail.ledger.domain import AccountSpec, EntryDraft, EntrySource, LedgerRejected, Leg
 from retail.ledger.events import JournalEntryPosted
@@ -51,8 +52,10 @@ def entries_post(*, source: EntrySource, drafts: Sequence[EntryDraft]) -> list[J
         return posted
 
 
-def journal_entry_reverse(*, entry_id: int, memo: str) -> JournalEntry:
-    """Post the mirror image of an entry (the only correction the ledger knows). Once per entry."""
+def journal_entry_reverse(*, entry_id: int, memo: str, actor: str = "") -> JournalEntry:
+    """Post the mirror image of an entry (the only correction the ledger knows). Once per entry.
+
+    ``actor`` (``"staff:alice"``): who asked, named by a ``staff`` audit entry committed with it."""
     with transaction.atomic():
         original = JournalEntry.objects.get(pk=entry_id)
         postings = list(original.postings.select_related("account"))
@@ -70,6 +73,14 @@ def journal_entry_reverse(*, entry_id: int, memo: str) -> JournalEntry:
         reversal = _entry_insert(source, draft, timezone.now(), accounts, reverses=original)
         if reversal is None:
             raise LedgerRejected(f"journal entry {entry_id} is already reversed")
+        if actor:
+            audit_record(
+                kind=Kind.STAFF,
+                action="ledger.entry_reversed",
+                actor=actor,
+                subject=original.order_id or f"journal_entry:{original.pk}",
+                data={"entry_id": original.pk, "reversal_id": reversal.pk, "memo": memo[:200]},
+            )
         return reversal
 
 

@@ -37,6 +37,7 @@ class Order(models.Model):
     history = audited_history(excluded_fields=["payments", "refunds"])
 
     class Meta:
+        permissions = [("cancel_order", "Can cancel an order (admin action)")]
         indexes = [models.Index(fields=["channel_code", "-created_at"])]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_total_gte_0"),

@@ -1,12 +1,23 @@
-"""The orders facade: partner orders (for the marketplace webhook), order documents, and
-what fulfillment needs to ship."""
+"""The orders facade: partner orders (for the marketplace webhook), order documents, what
+fulfillment needs to ship, and whether a channel has orders."""
 
 from typing import Any
 
 from retail.orders import selectors, services
 from retail.orders.services import Checkout
 
-__all__ = ["Checkout", "order_document", "order_shipping_address", "partner_order_place"]
+__all__ = [
+    "Checkout",
+    "channel_has_orders",
+    "order_document",
+    "order_shipping_address",
+    "partner_order_place",
+]
+
+
+def channel_has_orders(channel_code: str) -> bool:
+    """Whether any order names this channel (its code and kind are then fixed)."""
+    return selectors.channel_has_orders(channel_code)
 
 
 def order_document(order_id: str) -> dict[str, Any] | None:

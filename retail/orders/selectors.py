@@ -18,6 +18,10 @@ def order_get_for_channel(*, channel_code: str, order_id: str) -> Order | None:
     return order_list_for_channel(channel_code=channel_code).filter(pk=order_id).first()
 
 
+def channel_has_orders(channel_code: str) -> bool:
+    return Order.objects.filter(channel_code=channel_code).exists()
+
+
 def order_get(order_id: str) -> Order | None:
     return Order.objects.filter(pk=order_id).prefetch_related("lines").first()
 

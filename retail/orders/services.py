@@ -10,7 +10,7 @@ import structlog
 from django.db import connection, transaction
 from django.utils import timezone
 
-from retail.audit.public import history_reason
+from retail.audit.public import Kind, audit_record, history_reason
 from retail.catalog import public as catalog
 from retail.customers import public as customers
 from retail.inventory import public as inventory
@@ -224,9 +224,12 @@ def _transition_locked(order: Order, target: Status, reason: str, **event_fields
 
 
 def order_cancel(
-    *, channel_code: str, order_id: str, reason: str = "cancelled_by_channel"
+    *, channel_code: str, order_id: str, reason: str = "cancelled_by_channel", actor: str = ""
 ) -> Order:
-    """Cancels a channel's order until it ships (409 ``invalid_transition`` after)."""
+    """Cancels a channel's order until it ships (409 ``invalid_transition`` after).
+
+    ``actor`` (``"staff:alice"``): a staff member cancels it, named by a ``staff`` audit entry
+    committed with the cancellation."""
     with transaction.atomic():
         order = (
             Order.objects.select_for_update().filter(pk=order_id, channel_code=channel_code).first()
@@ -241,11 +244,19 @@ def order_cancel(
                 order_status=order.status,
             )
         try:
-            _transition_locked(order, Status.CANCELLED, reason)
+            outcome = _transition_locked(order, Status.CANCELLED, reason)
         except InvalidTransition as error:
             raise Problem(
                 409, "invalid_transition", str(error), order_status=order.status
             ) from error
+        if actor and outcome is Outcome.APPLY:
+            audit_record(
+                kind=Kind.STAFF,
+                action="order.cancelled",
+                actor=actor,
+                subject=order.pk,
+                data={"reason": reason},
+            )
     return order
 
 

@@ -5,22 +5,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
-from retail.audit.public import AuditedHistoryAdmin
+from retail.audit.public import AuditedHistoryAdmin, actor_of
 from retail.payments import services
 from retail.payments.models import PartnerOrder, Payment, Refund, UnmatchedWebhook
 from retail.payments.psp import PspUnavailable
-from retail.platform.admin import ReadOnlyAdmin
+from retail.platform.admin import ReadOnlyAdmin, ReadOnlyInline, model_permission
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ReadOnlyInline):
     model = Refund
     fields = ("id", "amount", "status", "reason", "psp_reference", "created_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(Payment)
@@ -31,12 +25,17 @@ class PaymentAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     exclude = ("token",)
     inlines = (RefundInline,)
     actions = ("reconcile",)
+    has_reconcile_permission = model_permission("reconcile")
 
-    @admin.action(description="Ask the PSP now and apply what it reports")
+    @admin.action(
+        description="Ask the PSP now and apply what it reports", permissions=["reconcile"]
+    )
     def reconcile(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
         try:
             for payment in queryset:
-                services.payment_reconcile(payment.id, now=timezone.now())
+                services.payment_reconcile(
+                    payment.id, now=timezone.now(), actor=actor_of(request.user)
+                )
         except PspUnavailable as error:
             messages.error(request, f"The PSP did not answer: {error}")
             return
@@ -58,16 +57,17 @@ class PartnerOrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(UnmatchedWebhook)
-class UnmatchedWebhookAdmin(ReadOnlyAdmin):
+class UnmatchedWebhookAdmin(ReadOnlyAdmin, AuditedHistoryAdmin):
     list_display = ("source", "webhook_id", "code", "event_type", "reference", "deliveries",
                     "last_received_at", "resolved")  # fmt: skip
     list_filter = ("source", "code", "resolved")
     search_fields = ("webhook_id", "reference")
     actions = ("resolve",)
+    has_resolve_permission = model_permission("resolve")
 
-    @admin.action(description="Mark as resolved (reconciled by hand)")
+    @admin.action(description="Mark as resolved (reconciled by hand)", permissions=["resolve"])
     def resolve(self, request: HttpRequest, queryset: QuerySet[UnmatchedWebhook]) -> None:
         resolved = services.unmatched_webhooks_resolve(
-            ids=list(queryset.values_list("pk", flat=True))
+            ids=list(queryset.values_list("pk", flat=True)), actor=actor_of(request.user)
         )
         messages.success(request, f"{resolved} webhook(s) marked resolved.")

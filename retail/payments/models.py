@@ -35,6 +35,7 @@ class Payment(models.Model):
 
     class Meta:
         db_table = "payments_payment"
+        permissions = [("reconcile_payment", "Can ask the PSP and apply its answer (admin action)")]
         constraints = [
             models.UniqueConstraint(fields=["order_id"], name="payments_one_payment_per_order"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="payments_amount_positive"),
@@ -122,9 +123,11 @@ class UnmatchedWebhook(models.Model):
     first_received_at = models.DateTimeField(auto_now_add=True)
     last_received_at = models.DateTimeField(auto_now=True)
     resolved = models.BooleanField(default=False)
+    history = audited_history(excluded_fields=["body"])
 
     class Meta:
         db_table = "payments_unmatched_webhook"
+        permissions = [("resolve_unmatchedwebhook", "Can mark as resolved (admin action)")]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "webhook_id"], name="payments_unmatched_webhook_once"

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from retail.audit.public import history_reason
+from retail.audit.public import Kind, audit_record, history_reason
 from retail.orders import public as orders
 from retail.payments import psp, selectors
 from retail.payments.domain import (
@@ -417,20 +417,45 @@ def partner_order_settle(*, partner: str, order: PartnerOrderRequest) -> tuple[s
     return order_id, created
 
 
-def unmatched_webhooks_resolve(*, ids: list[int]) -> int:
-    """Staff reconciled these refused webhooks by hand; how many changed."""
-    return UnmatchedWebhook.objects.filter(pk__in=ids, resolved=False).update(resolved=True)
+def unmatched_webhooks_resolve(*, ids: list[int], actor: str) -> int:
+    """``actor`` reconciled these refused webhooks by hand; how many changed. Each row is saved
+    (its history names the staff user) with a ``staff`` audit entry about what it named."""
+    with transaction.atomic():
+        open_rows = UnmatchedWebhook.objects.filter(pk__in=ids, resolved=False)
+        resolving = list(open_rows.select_for_update().order_by("pk"))
+        for row in resolving:
+            row.resolved = True
+            history_reason(row, "resolved by hand")
+            row.save(update_fields=["resolved"])
+            audit_record(
+                kind=Kind.STAFF,
+                action="payments.unmatched_webhook_resolved",
+                actor=actor,
+                subject=row.reference,
+                data={"source": row.source, "webhook_id": row.webhook_id, "code": row.code},
+            )
+    return len(resolving)
 
 
 # --- reconciliation ----------------------------------------------------------------------------
 
 
-def payment_reconcile(payment_id: str, *, now: datetime) -> None:
-    """Ask the PSP about a payment that never heard back and apply its answer (as a webhook)."""
+def payment_reconcile(payment_id: str, *, now: datetime, actor: str = "") -> None:
+    """Ask the PSP about a payment that never heard back and apply its answer (as a webhook).
+
+    ``actor`` (``"staff:alice"``): a staff member asked, named by a ``staff`` audit entry."""
     payment = selectors.payment_get(payment_id)
     if payment is None or payment.status in TERMINAL_PAYMENT:
         return
     record = psp.payment_status(payment_id)
+    if actor:
+        audit_record(
+            kind=Kind.STAFF,
+            action="payment.reconciled",
+            actor=actor,
+            subject=payment.order_id,
+            data={"payment_id": payment_id, "psp_status": (record or {}).get("status")},
+        )
     if record is None:  # the PSP never got it: send it again (same key), or give up
         if payment.created_at < now - timedelta(seconds=settings.PAYMENT_ABANDON_AFTER_S):
             payment_report(payment_id, PaymentStatus.FAILED, reason="never reached the PSP")

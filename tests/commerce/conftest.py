@@ -1,11 +1,18 @@
 """Storefront fixtures: channels with keys, SKUs with stock, an API client per channel."""
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
+from django.db import transaction
 
 from retail.catalog.tests.factories import SkuFactory
 from retail.inventory.tests.factories import StockItemFactory
+from retail.ledger import handlers as ledger_handlers
+from retail.ledger.models import JournalEntry
+from retail.ledger.tests.support import captured, context
+from retail.orders.models import Order
 
 
 @pytest.fixture
@@ -77,3 +84,18 @@ def outbox_events(event_type: str, aggregate_id: str | None = None) -> list[dict
     if aggregate_id is not None:
         messages = messages.filter(aggregate_id=aggregate_id)
     return [message.payload for message in messages.order_by("seq")]
+
+
+def placed_order(web: Any, stocked_sku: Callable[..., Any]) -> Order:
+    """An order placed through the API (pending payment), with its reservation and stock moves."""
+    stocked_sku("TEE")
+    response = place(web, order_body(("TEE", 2)))
+    assert response.status_code == 201, response.content
+    return Order.objects.get(pk=response.json()["id"])
+
+
+def posted_journal_entry() -> JournalEntry:
+    """The sale a capture posts, as the ledger's handler writes it."""
+    with transaction.atomic():
+        ledger_handlers.payment_captured_post(captured(), context())
+    return JournalEntry.objects.order_by("pk").first()  # type: ignore[return-value]

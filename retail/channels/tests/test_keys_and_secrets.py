@@ -74,7 +74,7 @@ def test_staff_token_carries_roles_and_a_staff_idempotency_scope():
 
 
 def test_staff_token_of_an_inactive_user_is_refused():
-    user = User.objects.create(username="gone", is_active=False)
+    user = User.objects.create(username="gone", is_staff=True, is_active=False)
     assert selectors.staff_principal_for_token(services.staff_token_issue(user=user)) is None
 
 

@@ -92,7 +92,7 @@ def money_movements_of(events: list[DomainEvent], *, with_partner: bool = True) 
 
 
 def staff_client(role: str) -> APIClient:
-    user = User.objects.create_user(username=f"staff-{role}-{uuid.uuid4().hex[:6]}")
+    user = User.objects.create_user(username=f"staff-{role}-{uuid.uuid4().hex[:6]}", is_staff=True)
     user.groups.add(Group.objects.get_or_create(name=role)[0])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {channels.staff_token_issue(user_id=user.pk)}")
