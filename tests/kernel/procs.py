@@ -214,8 +214,13 @@ class PostgresCluster:
         self.data, self.log_path = self.dir / "data", self.dir / "postgres.log"
         self.port = free_port()
 
-    def url(self, database: str = "postgres") -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+    def url(self, database: str = "postgres", role: str = "postgres") -> str:
+        return f"postgres://{role}@127.0.0.1:{self.port}/{database}"
+
+    def create_role(self, role: str) -> None:
+        """A login role that owns nothing (what the application connects as)."""
+        with psycopg.connect(self.url(), autocommit=True) as connection:
+            connection.execute(f'CREATE ROLE "{role}" LOGIN')
 
     def init(self) -> PostgresCluster:
         self._as_postgres("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres")

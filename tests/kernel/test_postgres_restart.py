@@ -56,6 +56,9 @@ CLIENT_TIMEOUT_S = 10.0
 RETRY_FOR_S = 30.0
 
 
+APP_ROLE = "rastro_app"  # the processes connect as it; migrate runs as the owner
+
+
 @dataclass
 class Shop:
     """The private cluster, its migrated and seeded database, and the gunicorn serving it."""
@@ -91,19 +94,21 @@ def shop(request: pytest.FixtureRequest) -> Iterator[Shop]:
     processes: list[Process] = []
     try:
         database_url = cluster.init().create_database("rastro_pgrestart")
+        cluster.create_role(APP_ROLE)
         redis = RedisServer(workdir)
         processes.append(redis.start())
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": database_url,
+            "DATABASE_URL": cluster.url("rastro_pgrestart", role=APP_ROLE),
+            "DATABASE_APP_ROLE": APP_ROLE,
             "REDIS_URL": redis.url,
             "CELERY_BROKER_URL": redis.url,
             "STRANGLER_ENABLED": "false",
             "DEBUG": "false",
             "LOG_LEVEL": "WARNING",
         }
-        _manage(env, "migrate", "--noinput", "-v0")
+        _manage({**env, "DATABASE_URL": database_url}, "migrate", "--noinput", "-v0")  # owner
         seed = json.loads(_manage(env, "seed_demo", "--json"))
         port = free_port()
         processes.append(gunicorn(env, workdir, port).start())
