@@ -76,12 +76,12 @@ def entries_append(entries: list[dict[str, Any]]) -> list[AuditEntry]:
             seq=prev_seq + offset,
             at=now,
             kind=entry["kind"],
-            action=entry["action"][:200],
-            actor=entry.get("actor", "")[:200],
-            channel=entry.get("channel", "")[:64],
-            idempotency_key=entry.get("idempotency_key", "")[:255],
-            request_id=entry.get("request_id", "")[:128],
-            order_id=entry.get("order_id"),
+            action=_text(entry["action"])[:200],
+            actor=_text(entry.get("actor", ""))[:200],
+            channel=_text(entry.get("channel", ""))[:64],
+            idempotency_key=_text(entry.get("idempotency_key", ""))[:255],
+            request_id=_text(entry.get("request_id", ""))[:128],
+            order_id=None if entry.get("order_id") is None else _text(entry["order_id"])[:64],
             data=_json_value(domain.redact(data if data is not None else {})),
             retain_until=domain.retain_until(now),
         )
@@ -93,7 +93,22 @@ def entries_append(entries: list[dict[str, Any]]) -> list[AuditEntry]:
 
 def _json_value(value: Any) -> Any:
     """What PostgreSQL's jsonb will hand back, so the hash recomputes from the stored row."""
-    return json.loads(json.dumps(value, default=str))
+    return _without_nul(json.loads(json.dumps(value, default=str)))
+
+
+def _text(value: str) -> str:
+    """PostgreSQL text holds no NUL: a client's NUL is recorded as U+FFFD, not lost."""
+    return value.replace("\x00", "\ufffd")
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return _text(value)
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_text(key): _without_nul(item) for key, item in value.items()}
+    return value
 
 
 def checkpoint_create() -> AuditCheckpoint:

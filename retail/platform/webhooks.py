@@ -22,6 +22,7 @@ from retail.platform import metrics
 from retail.platform.problems import Problem
 
 TOLERANCE_S = 300
+MAX_WEBHOOK_ID = 255  # platform_webhook_receipt.webhook_id
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a format prefix, not a secret
 T = TypeVar("T")
 
@@ -46,6 +47,10 @@ def verify(
     if not (webhook_id and timestamp_text and signatures):
         raise Problem(
             401, "webhook_signature_missing", "webhook-id, -timestamp and -signature are required."
+        )
+    if len(webhook_id) > MAX_WEBHOOK_ID:
+        raise Problem(
+            400, "webhook_id_too_long", f"webhook-id is longer than {MAX_WEBHOOK_ID} characters."
         )
     try:
         timestamp = int(timestamp_text)

@@ -160,3 +160,24 @@ def test_audit_record_for_a_pii_reveal():
         "fields": ["cpf"],
         "cpf": "[redacted]",
     }
+
+
+def test_a_nul_in_a_signed_body_is_recorded_not_lost(client: Client):
+    body = json.dumps({"type": "payment.\u0000captured", "data": {"order_id": "ord_\u00009"}})
+    now = int(time.time())
+    response = client.post(
+        "/webhooks/psp/",
+        data=body.encode(),
+        content_type="application/json",
+        headers={
+            "webhook-id": "msg_nul",
+            "webhook-timestamp": str(now),
+            "webhook-signature": webhooks.sign(
+                settings.PSP_WEBHOOK_SECRET, "msg_nul", now, body.encode()
+            ),
+        },
+    )
+    assert 400 <= response.status_code < 500
+    entry = AuditEntry.objects.get(kind="webhook")
+    assert entry.data["type"] == "payment.\ufffdcaptured"
+    assert entry.idempotency_key == "msg_nul"

@@ -173,3 +173,14 @@ def test_receive_reads_the_raw_bytes_not_parsed_json():
             webhooks.receive(request, source="probe", secrets=[NEW_SECRET], apply=lambda i: i)
             == "msg_1"
         )
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.django_db(transaction=True)
+def test_a_signed_webhook_id_longer_than_the_receipt_holds_is_400_and_applies_nothing(client):
+    response = deliver(client, signed_headers(BODY, webhook_id="m" * 256))
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "webhook_id_too_long"
+    assert not WebhookReceipt.objects.exists()
+    assert not OutboxMessage.objects.exists()
