@@ -9,7 +9,7 @@ import uuid
 import pytest
 from django.conf import settings
 from django.test import Client
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
@@ -143,9 +143,17 @@ def test_marketplace_webhook_answers_every_signed_body_without_a_server_error(db
     order = st.lists(line, min_size=1, max_size=5).flatmap(partner_order)
     partners = st.sampled_from([shop.partner, shop.partner, shop.partner, "web", "nobody"])
     requests = []
+    sku, price = next(iter(SKUS.items()))
+    valid = {
+        "external_order_id": "ext-valid",
+        "customer": {"name": "Ana Souza", "email": "ana@example.com", "cpf": VALID_CPF},
+        "lines": [{"sku": sku, "quantity": 2}],
+        "total": 2 * price,
+    }
 
     @fuzzing(EXAMPLES)
     @given(partner=partners, body=encoded(order), webhook_id=webhook_ids)
+    @example(partner=shop.partner, body=json.dumps(valid).encode(), webhook_id="valid")
     def fuzz(partner, body, webhook_id):
         path = f"/webhooks/marketplace/{partner}/"
         response = deliver(path, shop.partner_secret, body, webhook_id)
@@ -154,4 +162,4 @@ def test_marketplace_webhook_answers_every_signed_body_without_a_server_error(db
 
     fuzz()
     assert len(requests) >= EXAMPLES
-    assert 201 in requests  # some partner orders were taken
+    assert 201 in requests  # a valid partner order is taken (at least the explicit example)
