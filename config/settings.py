@@ -279,7 +279,13 @@ STRANGLER_SHADOW_MAX_BODY_BYTES = 1024 * 1024  # larger bodies: statuses compare
 PSP_CONNECT_TIMEOUT_S = float(os.environ.get("PSP_CONNECT_TIMEOUT_S", "2"))
 PSP_READ_TIMEOUT_S = float(os.environ.get("PSP_READ_TIMEOUT_S", "10"))
 PSP_RETRY_BASE_S = float(os.environ.get("PSP_RETRY_BASE_S", "1"))  # doubles per retry, cap 60 s
-PSP_MAX_RETRIES = int(os.environ.get("PSP_MAX_RETRIES", "8"))  # then reconciliation takes over
+# A payment or refund the PSP has not accepted is the sweep's after this grace (its after-commit
+# task normally submits it within milliseconds); the sweep runs every PSP_SUBMIT_SWEEP_S.
+PSP_SUBMIT_GRACE_S = float(os.environ.get("PSP_SUBMIT_GRACE_S", "3"))
+PSP_SUBMIT_SWEEP_S = float(os.environ.get("PSP_SUBMIT_SWEEP_S", "2"))
+# "The PSP is down": this many failures in a row open the breaker for PSP_BREAKER_RESET_S.
+PSP_BREAKER_FAILURES = int(os.environ.get("PSP_BREAKER_FAILURES", "5"))
+PSP_BREAKER_RESET_S = float(os.environ.get("PSP_BREAKER_RESET_S", "10"))
 PAYMENT_RECONCILE_AFTER_S = float(os.environ.get("PAYMENT_RECONCILE_AFTER_S", "60"))
 PAYMENT_ABANDON_AFTER_S = float(os.environ.get("PAYMENT_ABANDON_AFTER_S", "3600"))
 
@@ -322,6 +328,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "compliance.windowed_rules_run",
         "schedule": 900.0,
         "options": {"expires": 900.0},
+    },
+    "payments-submit-sweep": {
+        "task": "payments.submit_sweep",
+        "schedule": PSP_SUBMIT_SWEEP_S,
+        "options": {"expires": PSP_SUBMIT_SWEEP_S * 5},
     },
     "payments-stale-reconcile": {
         "task": "payments.stale_reconcile",

@@ -1,14 +1,45 @@
 """Payment attempts, refunds, partner settlements and webhooks we could not match."""
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from retail.audit.public import audited_history
 from retail.payments.domain import PaymentStatus, RefundStatus
 from retail.platform.ids import IdFactory
 
 
-class Payment(models.Model):
+def first_submission_due() -> datetime:
+    """When the submission sweep may take a new row over from its after-commit task."""
+    return timezone.now() + timedelta(seconds=settings.PSP_SUBMIT_GRACE_S)
+
+
+class Submission(models.Model):
+    """Fields of a request the PSP must accept (retail/payments/submissions.py): the row is due
+    at ``retry_at`` until ``submitted_at`` is set. Scheduling, not state: kept out of history."""
+
+    submitted_at = models.DateTimeField(null=True, blank=True, help_text="the PSP accepted it")
+    submit_attempts = models.PositiveIntegerField(default=0)
+    retry_at = models.DateTimeField(default=first_submission_due)
+
+    class Meta:
+        abstract = True
+
+
+SUBMISSION_HISTORY_EXCLUDED = ["submit_attempts", "retry_at"]
+
+
+def unsubmitted_index(name: str) -> models.Index:
+    """The sweep's to-do list: only rows the PSP has not accepted yet, by when they are due."""
+    return models.Index(
+        fields=["retry_at"], condition=Q(status="requested", submitted_at=None), name=name
+    )
+
+
+class Payment(Submission):
     """One attempt to collect an order's money through the PSP (``pay_…`` is its PSP key)."""
 
     id = models.CharField(primary_key=True, max_length=40, default=IdFactory("pay"), editable=False)
@@ -28,10 +59,9 @@ class Payment(models.Model):
     refund_when_captured = models.BooleanField(
         default=False, help_text="the order was cancelled before the capture: refund it in full"
     )
-    submitted_at = models.DateTimeField(null=True, blank=True, help_text="the PSP accepted it")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = audited_history(excluded_fields=["token"])
+    history = audited_history(excluded_fields=["token", *SUBMISSION_HISTORY_EXCLUDED])
 
     class Meta:
         db_table = "payments_payment"
@@ -45,14 +75,15 @@ class Payment(models.Model):
                 fields=["updated_at"],
                 condition=Q(status__in=["requested", "authorized"]),
                 name="payments_unsettled_age",
-            )
+            ),
+            unsubmitted_index("payments_payment_unsubmitted"),
         ]
 
     def __str__(self) -> str:
         return f"{self.id} {self.status} {self.amount}"
 
 
-class Refund(models.Model):
+class Refund(Submission):
     """Money going back to the customer for a captured payment (``ref_…`` is its PSP key)."""
 
     id = models.CharField(primary_key=True, max_length=40, default=IdFactory("ref"), editable=False)
@@ -67,10 +98,9 @@ class Refund(models.Model):
     )
     psp_reference = models.CharField(max_length=100, blank=True)
     failure_reason = models.CharField(max_length=200, blank=True)
-    submitted_at = models.DateTimeField(null=True, blank=True, help_text="the PSP accepted it")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = audited_history()
+    history = audited_history(excluded_fields=SUBMISSION_HISTORY_EXCLUDED)
 
     class Meta:
         db_table = "payments_refund"
@@ -82,7 +112,8 @@ class Refund(models.Model):
                 fields=["updated_at"],
                 condition=Q(status="requested"),
                 name="payments_refund_pending_age",
-            )
+            ),
+            unsubmitted_index("payments_refund_unsubmitted"),
         ]
 
     def __str__(self) -> str:

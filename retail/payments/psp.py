@@ -8,6 +8,7 @@ raises :class:`PspUnavailable`; a 4xx is the PSP's final word and raises :class:
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,48 @@ class PspRejected(Exception):
 
     def __str__(self) -> str:
         return f"psp_rejected_{self.status}_{self.code}"
+
+
+class PspCircuitOpen(PspUnavailable):
+    """The PSP failed too many times in a row: not asked until the breaker half-opens."""
+
+
+@dataclass
+class CircuitBreaker:
+    """ "The PSP is down" as a verdict of ``PSP_BREAKER_FAILURES`` failures in a row (no answer,
+    5xx, 429), not of one 503 (``tok_flaky`` answers that by design). Open, it refuses calls for
+    ``PSP_BREAKER_RESET_S``; then one call goes through, and its answer closes or reopens it.
+    One per process: each worker finds out for itself, within a few calls."""
+
+    failures: int = 0
+    opened_at: float | None = None
+
+    def allow(self) -> bool:
+        if self.opened_at is None:
+            return True
+        if time.monotonic() - self.opened_at < settings.PSP_BREAKER_RESET_S:
+            return False
+        self.opened_at = time.monotonic()  # half-open: this call is the trial, others wait
+        return True
+
+    def record(self, *, failed: bool) -> None:
+        if not failed:
+            self.failures, self.opened_at = 0, None
+            return
+        self.failures += 1
+        if self.failures >= settings.PSP_BREAKER_FAILURES:
+            self.opened_at = time.monotonic()
+
+    @property
+    def open(self) -> bool:
+        return self.opened_at is not None
+
+
+BREAKER = CircuitBreaker()
+
+
+def circuit_open() -> bool:
+    return BREAKER.open
 
 
 @functools.cache
@@ -102,10 +145,15 @@ def _get(path: str) -> dict[str, Any] | None:
 
 
 def _send(method: str, path: str, **kwargs: Any) -> httpx.Response:
+    if not BREAKER.allow():
+        raise PspCircuitOpen(f"{method} {path}: not asked, the PSP failed too often in a row")
     try:
-        return _client().request(method, path, **kwargs)
+        response = _client().request(method, path, **kwargs)
     except httpx.HTTPError as error:  # timeouts, refused connections, broken responses
+        BREAKER.record(failed=True)
         raise PspUnavailable(f"{method} {path}: {type(error).__name__}") from error
+    BREAKER.record(failed=response.status_code == 429 or response.status_code >= 500)
+    return response
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

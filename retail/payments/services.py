@@ -505,9 +505,10 @@ def stale_reconcile(*, now: datetime, limit: int = 200) -> int:
             try:
                 reconcile(object_id, now=now)
                 asked += 1
-            except psp.PspUnavailable:
+            except psp.PspUnavailable:  # this one's answer: the next run asks again
                 log.warning("payments.reconcile_psp_unavailable", id=object_id)
-                return asked  # the PSP is down: the next run tries again
+                if psp.circuit_open():
+                    return asked  # the PSP is down: the breaker's verdict, not one 503
     return asked
 
 
