@@ -217,6 +217,38 @@ def test_the_marketplace_stand_in_with_racing_duplicates_makes_one_order_each(wo
         assert web.get(f"/api/v1/orders/{order_id}/").status_code == 404  # acme's, not web's
 
 
+def test_orders_placed_while_the_psp_is_down_are_paid_once_it_is_back(world, web):
+    """Issue 15: nothing but the payment rows remembers these submissions (no Celery retry);
+    the beat's sweep backs off per payment, the breaker stops it while the PSP is down."""
+    assert world.stack.psp is not None
+    world.stack.psp.stop()
+    try:
+        placed = [place(web) for _ in range(6)]
+        payments = {
+            order["id"]: wait_for(
+                lambda order_id=order["id"]: Payment.objects.filter(order_id=order_id).first(),
+                30,
+                what="the relay to create the payment",
+            )
+            for order in placed
+        }
+        wait_for(
+            lambda: all(
+                Payment.objects.get(pk=p.pk).submit_attempts >= 1 for p in payments.values()
+            ),
+            30,
+            what="the sweep to try every payment while the PSP is down",
+        )
+    finally:
+        world.stack.psp_start()
+    for order in placed:
+        order_when(world, web, order["id"], "paid", timeout=45)
+    charges = world.stack.charges()
+    for payment in payments.values():
+        assert (charges[payment.id]["requests"], charges[payment.id]["status"]) == (1, "captured")
+        assert events("PaymentCaptured", payment.id) == 1
+
+
 # --- storm: every webhook 3 times, late and out of order -------------------------------------
 
 TOKENS = ["tok_ok"] * 8 + ["tok_declined", "tok_flaky"]
