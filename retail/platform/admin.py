@@ -9,10 +9,8 @@ from django.contrib.auth import get_permission_codename
 from django.http import HttpRequest
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by services (or never changed): browsable, never edited in admin.
-
-    The change page shows the row without Save buttons; a POST to it is refused (403)."""
+class NoWrites:
+    """No add, change or delete through admin, whoever asks."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -22,6 +20,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(NoWrites, admin.ModelAdmin):
+    """Rows written only by services (or never changed): browsable, never edited in admin.
+
+    The change page shows the row without Save buttons; a POST to it is refused (403)."""
 
     def has_act_permission(self, request: HttpRequest) -> bool:
         """``@admin.action(permissions=["act"])``: rows are never edited here, yet an action
@@ -30,7 +34,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return request.user.has_perm(f"{self.opts.app_label}.{codename}")
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(NoWrites, admin.TabularInline):
     """Child rows shown on a read-only parent's page: never added, changed or deleted there.
     Every field in ``fields`` is shown as text."""
 
@@ -39,15 +43,6 @@ class ReadOnlyInline(admin.TabularInline):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return flatten(self.fields or ())
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def model_permission(verb: str) -> Callable[[admin.ModelAdmin, HttpRequest], bool]:
